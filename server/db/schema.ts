@@ -1,0 +1,6 @@
+// The database as Kysely sees it: each capability declares its own tables beside its repository,
+// and they are gathered here.
+import type { AccountTables } from '../accounts/accounts.tables.ts';
+import type { CoreTables } from '../core/core.tables.ts';
+
+export interface Database extends CoreTables, AccountTables {}
