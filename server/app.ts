@@ -11,6 +11,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
+import { registerAccounts } from './accounts/accounts.routes.ts';
+import { registerAnnouncements } from './announcements/announcements.routes.ts';
+import { registerAuth } from './accounts/auth.plugin.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './core/context.ts';
 import { registerErrorHandler } from './core/error-handler.ts';
@@ -19,8 +22,13 @@ import type { AppServer } from './core/http.ts';
 import './core/request-user.ts';
 import { createLogger } from './core/logger.ts';
 import type { DatabaseHandle } from './db/database.ts';
+import { federation } from './federation/federation.module.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { JobQueue } from './jobs/queue.ts';
+import { registerResources } from './resources/resources.routes.ts';
+import { registerSubscribers } from './subscribers/subscribers.module.ts';
+import { registerAdminPages } from './web/admin.pages.ts';
+import { registerHomePages } from './web/home.pages.ts';
 
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web');
 
@@ -63,6 +71,8 @@ export async function buildApp(config: Config, database: DatabaseHandle, options
 
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
+  // Who is asking (session or API token) and CSRF checks: on the root app, so for every route.
+  await registerAuth(app, ctx);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -80,7 +90,19 @@ export async function buildApp(config: Config, database: DatabaseHandle, options
     // Only the REST API and the health check are described; pages and federation endpoints are not an API.
     hideUntagged: true,
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, logLevel: 'warn' });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    // No request may leave for a third party: no spec validator badge, and plain http must keep
+    // working on a local instance (no upgrade-insecure-requests).
+    uiConfig: { validatorUrl: null },
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header
+        .replace(/upgrade-insecure-requests;?/, '')
+        .replace(/ validator\.swagger\.io/, '')
+        .replace(/ https:/g, ''),
+    logLevel: 'warn',
+  });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(fastifyStatic, {
     root: WEB_DIR,
@@ -90,7 +112,15 @@ export async function buildApp(config: Config, database: DatabaseHandle, options
     allowedPath: (pathName) => !pathName.includes('..'),
   });
 
+  // Federation first: its root hook answers ActivityPub requests for /announcements/:id pages.
+  await app.register(federation(ctx));
   await app.register(async (scope) => healthRoutes(scope, ctx));
+  await app.register(async (scope) => registerAccounts(scope, ctx));
+  await app.register(async (scope) => registerHomePages(scope, ctx));
+  await app.register(async (scope) => registerAdminPages(scope, ctx));
+  await app.register(async (scope) => registerAnnouncements(scope, ctx));
+  await app.register(async (scope) => registerSubscribers(scope, ctx));
+  await app.register(async (scope) => registerResources(scope, ctx));
 
   return { app, ctx };
 }

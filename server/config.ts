@@ -19,6 +19,8 @@ export interface Config {
   instanceName: string;
   instanceHandle: string;
   federationAllowPrivate: boolean;
+  /** Relay announcements received from followed networks to this instance's followers (Announce). */
+  federationRelay: boolean;
   defaultLocale: Locale;
   role: ProcessRole;
   logLevel: string;
@@ -122,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     instanceName: name,
     instanceHandle: handle,
     federationAllowPrivate: boolean(env, 'FEDERATION_ALLOW_PRIVATE', false),
+    federationRelay: boolean(env, 'FEDERATION_RELAY', false),
     defaultLocale: oneOf(env, 'DEFAULT_LOCALE', ['fr', 'en'] as const, 'fr'),
     role: oneOf(env, 'PROCESS_ROLE', ['all', 'web', 'worker'] as const, 'all'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

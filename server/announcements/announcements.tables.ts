@@ -16,6 +16,8 @@ export interface AnnouncementsTable {
   title: string;
   /** Plain-text excerpt. */
   summary: Generated<string>;
+  /** True when the summary was generated from the body (it follows the body when edited). */
+  summary_auto: Generated<boolean>;
   /** Source of local announcements. */
   body_markdown: string | null;
   /** Sanitized HTML, for both local and remote ones. */

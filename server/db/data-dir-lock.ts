@@ -5,6 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StartupError } from '../core/errors.ts';
 
+// Data folders this process holds. A lock file naming our own pid but absent from here was left by
+// an earlier run that happened to have the same pid: in a container the program is always pid 1
+// (or the same small number), so after a crash its lock would otherwise block every restart.
+const heldHere = new Set<string>();
+
 export interface DataDirLock {
   release(): void;
 }
@@ -22,6 +27,7 @@ export function lockPath(dataDir: string): string {
 export function readLock(dataDir: string): LockInfo | undefined {
   try {
     const info = JSON.parse(fs.readFileSync(lockPath(dataDir), 'utf8')) as LockInfo;
+    if (info.pid === process.pid) return heldHere.has(path.resolve(dataDir)) ? info : undefined;
     return isAlive(info.pid) ? info : undefined;
   } catch {
     return undefined;
@@ -40,12 +46,15 @@ function isAlive(pid: number): boolean {
 
 export function acquireDataDirLock(dataDir: string, owner: string): DataDirLock {
   const file = lockPath(dataDir);
+  const key = path.resolve(dataDir);
   const info: LockInfo = { pid: process.pid, owner, since: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify(info), { flag: 'wx' });
+      heldHere.add(key);
       return {
         release: () => {
+          heldHere.delete(key);
           try {
             const current = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;
             if (current.pid === process.pid) fs.unlinkSync(file);

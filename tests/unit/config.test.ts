@@ -20,6 +20,7 @@ describe('configuration', () => {
     expect(config.smtpUrl).toBeUndefined();
     expect(config.defaultLocale).toBe('fr');
     expect(config.federationAllowPrivate).toBe(false);
+    expect(config.federationRelay).toBe(false);
     expect(config.role).toBe('all');
     expect(config.dataDir).toMatch(/\/data$/);
   });
@@ -64,6 +65,7 @@ describe('configuration', () => {
     [{ SMTP_URL: 'http://mail' }, 'SMTP_URL', /smtp:\/\//],
     [{ INSTANCE_HANDLE: 'Réseau AURA' }, 'INSTANCE_HANDLE', /lower-case/],
     [{ FEDERATION_ALLOW_PRIVATE: 'maybe' }, 'FEDERATION_ALLOW_PRIVATE', /true or false/],
+    [{ FEDERATION_RELAY: 'maybe' }, 'FEDERATION_RELAY', /true or false/],
     [{ DEFAULT_LOCALE: 'de' }, 'DEFAULT_LOCALE', /fr, en/],
     [{ PROCESS_ROLE: 'both' }, 'PROCESS_ROLE', /all, web, worker/],
   ])('rejects %o naming the variable', (env, variable, expected) => {

@@ -1,0 +1,266 @@
+// Outgoing delivery: one durable job per receiving inbox, signed as Mastodon checks it
+// (draft-cavage HTTP Signatures, rsa-sha256, Digest), posted through the outbound guard.
+//
+// - A local action records a `federation.fanout` job in its own transaction. The fan-out job
+//   creates one `federation.deliver` job per inbox (followers deduplicated by shared inbox) in a
+//   single transaction, with ids derived from (activity, inbox): running it twice after a crash
+//   creates no duplicate.
+// - A deliver job completes only after the POST succeeded; 404/410 are permanent (no retry);
+//   other failures are retried by pg-boss with growing delays over about a week. After
+//   HOST_FAILURES failures in a row a host is marked unreachable and its jobs fail fast (no
+//   connection attempt) until the pause ends, then one probe goes through.
+// - Parallel across hosts, at most PER_HOST at once to one host: a slow host holds back nobody.
+//   pg-boss workers poll every half second; to drain a large fan-out quickly, the first job that
+//   arrives starts a pump that fetches jobs in batches and runs them concurrently.
+import crypto from 'node:crypto';
+import { signRequest } from '@fedify/fedify';
+import type { Job } from 'pg-boss';
+import { fromKysely } from 'pg-boss';
+import type { Executor } from '../core/events.ts';
+import { deliveryInboxes, getHostState, isBlocked, recordHostFailure, recordHostSuccess } from './federation.repository.ts';
+import { GuardError } from './guard.ts';
+import type { FederationRuntime } from './runtime.ts';
+
+export const FANOUT_QUEUE = 'federation.fanout';
+export const DELIVER_QUEUE = 'federation.deliver';
+
+export const DELIVERY_POLICY = {
+  /** About a week: 60 s doubling to 8 h, then every 8 h. */
+  retryLimit: 27,
+  retryDelay: 60,
+  retryDelayMax: 8 * 3600,
+  perHost: 4,
+  concurrency: 64,
+  hostFailures: 5,
+  hostPauseMs: 3600_000,
+};
+
+export interface DeliverJob {
+  inbox: string;
+  activityId: string;
+  activity: Record<string, unknown>;
+}
+
+interface FanoutJob {
+  activityId: string;
+  activity: Record<string, unknown>;
+  /** Inboxes that must not receive it (e.g. the server the news came from). */
+  skipHosts?: string[];
+}
+
+class PermanentFailure extends Error {}
+
+/** A stable UUID for (activity, inbox): the same delivery is never queued twice. */
+export function deliveryJobId(activityId: string, inbox: string): string {
+  const h = crypto.createHash('sha256').update(`${activityId}\n${inbox}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Record, inside `trx`, that `activity` goes to every follower. */
+export async function enqueueToFollowers(
+  rt: FederationRuntime,
+  trx: Executor,
+  activity: Record<string, unknown>,
+  skipHosts: string[] = [],
+): Promise<void> {
+  const activityId = String(activity.id);
+  await rt.app.queue.send<FanoutJob>(FANOUT_QUEUE, { activityId, activity, skipHosts }, { trx, id: deliveryJobId(activityId, '*') });
+}
+
+/** Record, inside `trx`, that `activity` goes to one inbox. */
+export async function enqueueToInbox(
+  rt: FederationRuntime,
+  trx: Executor,
+  inbox: string,
+  activity: Record<string, unknown>,
+): Promise<void> {
+  const activityId = String(activity.id);
+  await rt.app.queue.send<DeliverJob>(DELIVER_QUEUE, { inbox, activityId, activity }, { trx, id: deliveryJobId(activityId, inbox) });
+}
+
+export class Delivery {
+  readonly #rt: FederationRuntime;
+  readonly #active = new Map<string, number>();
+  readonly #waiting = new Map<string, Array<() => void>>();
+  readonly #healthy = new Set<string>();
+  #pumping: Promise<void> | undefined;
+  #stopped = false;
+  #inFlight = new Set<Promise<void>>();
+
+  constructor(rt: FederationRuntime) {
+    this.#rt = rt;
+    const { queue } = rt.app;
+    queue.define<FanoutJob>({
+      name: FANOUT_QUEUE,
+      retryLimit: 10,
+      retryDelay: 10,
+      handler: (data) => this.fanout(data),
+    });
+    queue.define<DeliverJob>({
+      name: DELIVER_QUEUE,
+      retryLimit: DELIVERY_POLICY.retryLimit,
+      retryDelay: DELIVERY_POLICY.retryDelay,
+      retryDelayMax: DELIVERY_POLICY.retryDelayMax,
+      expireInSeconds: 120,
+      concurrency: 2,
+      handler: async (data) => {
+        this.kick();
+        await this.deliver(data);
+      },
+    });
+  }
+
+  /** Create one deliver job per inbox, all in one transaction (idempotent). */
+  async fanout(job: FanoutJob): Promise<void> {
+    const { db, queue } = this.#rt.app;
+    const skip = new Set(job.skipHosts ?? []);
+    await db.transaction().execute(async (trx) => {
+      const inboxes = (await deliveryInboxes(trx)).filter((inbox) => !skip.has(new URL(inbox).host));
+      for (let i = 0; i < inboxes.length; i += 500) {
+        const jobs = inboxes.slice(i, i + 500).map((inbox) => ({
+          id: deliveryJobId(job.activityId, inbox),
+          data: { inbox, activityId: job.activityId, activity: job.activity } satisfies DeliverJob,
+          retryLimit: DELIVERY_POLICY.retryLimit,
+          retryDelay: DELIVERY_POLICY.retryDelay,
+          retryBackoff: true,
+          retryDelayMax: DELIVERY_POLICY.retryDelayMax,
+          expireInSeconds: 120,
+        }));
+        await queue.boss.insert(DELIVER_QUEUE, jobs, { db: fromKysely(trx) });
+      }
+    });
+    this.kick();
+  }
+
+  /** Post one activity to one inbox; throws (to be retried) unless it succeeded or failed for good. */
+  async deliver(job: DeliverJob): Promise<void> {
+    try {
+      await this.#deliverOnce(job);
+    } catch (error) {
+      if (error instanceof PermanentFailure) {
+        this.#rt.app.log.warn({ host: new URL(job.inbox).host, reason: error.message }, 'delivery abandoned');
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async #deliverOnce(job: DeliverJob): Promise<void> {
+    const rt = this.#rt;
+    const { db } = rt.app;
+    const host = new URL(job.inbox).host;
+    if (await isBlocked(db, job.inbox)) throw new PermanentFailure('host blocked');
+    if (!this.#healthy.has(host)) {
+      const state = await getHostState(db, host);
+      if (state?.unreachable_until && state.unreachable_until > new Date()) {
+        throw new Error(`${host} is marked unreachable until ${state.unreachable_until.toISOString()}`);
+      }
+    }
+    await this.#acquire(host);
+    let response: Response;
+    try {
+      const body = JSON.stringify(job.activity);
+      const keys = await rt.keys();
+      const unsigned = new Request(job.inbox, {
+        method: 'POST',
+        headers: { 'content-type': 'application/activity+json', accept: 'application/activity+json' },
+        body,
+      });
+      const signed = await signRequest(unsigned, keys.rsa.privateKey, rt.urls.keyId, {
+        spec: 'draft-cavage-http-signatures-12',
+        body: new TextEncoder().encode(body).buffer as ArrayBuffer,
+      });
+      response = await rt.guard.fetch(job.inbox, { method: 'POST', headers: signed.headers, body });
+    } catch (error) {
+      await this.#failed(host);
+      if (error instanceof GuardError && (error.kind === 'refused' || error.kind === 'bad_url')) throw new PermanentFailure(error.message);
+      throw error;
+    } finally {
+      this.#release(host);
+    }
+    if (response.ok) {
+      if (!this.#healthy.has(host)) {
+        await recordHostSuccess(db, host);
+        this.#healthy.add(host);
+      }
+      return;
+    }
+    if (response.status === 404 || response.status === 410) throw new PermanentFailure(`HTTP ${response.status}`);
+    await this.#failed(host);
+    throw new Error(`${host} answered HTTP ${response.status}`);
+  }
+
+  async #failed(host: string): Promise<void> {
+    this.#healthy.delete(host);
+    await recordHostFailure(this.#rt.app.db, host, DELIVERY_POLICY.hostFailures, DELIVERY_POLICY.hostPauseMs).catch(() => {});
+  }
+
+  async #acquire(host: string): Promise<void> {
+    const active = this.#active.get(host) ?? 0;
+    if (active < DELIVERY_POLICY.perHost) {
+      this.#active.set(host, active + 1);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const list = this.#waiting.get(host) ?? [];
+      list.push(resolve);
+      this.#waiting.set(host, list);
+    });
+  }
+
+  #release(host: string): void {
+    const next = this.#waiting.get(host)?.shift();
+    if (next) {
+      next(); // the slot passes to the next waiter
+      return;
+    }
+    this.#active.set(host, (this.#active.get(host) ?? 1) - 1);
+  }
+
+  /** Start draining the deliver queue in batches (no-op when a pump runs or after stop). */
+  kick(): void {
+    if (this.#pumping || this.#stopped) return;
+    this.#pumping = this.#pump().finally(() => {
+      this.#pumping = undefined;
+    });
+  }
+
+  async #pump(): Promise<void> {
+    const { boss } = this.#rt.app.queue;
+    const limit = DELIVERY_POLICY.concurrency;
+    while (!this.#stopped) {
+      const room = limit - this.#inFlight.size;
+      if (room <= 0) {
+        await Promise.race(this.#inFlight);
+        continue;
+      }
+      let jobs: Job<DeliverJob>[];
+      try {
+        jobs = await boss.fetch<DeliverJob>(DELIVER_QUEUE, { batchSize: room });
+      } catch (error) {
+        if (!this.#stopped) this.#rt.app.log.warn({ err: error }, 'delivery pump could not fetch jobs');
+        break;
+      }
+      if (jobs.length === 0) {
+        if (this.#inFlight.size === 0) break;
+        await Promise.race(this.#inFlight);
+        continue;
+      }
+      for (const job of jobs) {
+        const run: Promise<void> = this.deliver(job.data).then(
+          () => boss.complete(DELIVER_QUEUE, job.id).then(() => {}),
+          (error: Error) => boss.fail(DELIVER_QUEUE, job.id, { message: error.message }).then(() => {}),
+        );
+        const tracked = run.catch(() => {}).finally(() => this.#inFlight.delete(tracked));
+        this.#inFlight.add(tracked);
+      }
+    }
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Stop fetching and let the deliveries in hand finish (their jobs complete or go back). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#pumping;
+  }
+}

@@ -1,0 +1,203 @@
+// The sending worker. A `newsletters.send` job works on one issue for a slice of time: it claims
+// as many deliveries as it may have messages in flight (the SMTP concurrency), sends them,
+// records the outcome, and repeats; at the end of the slice it enqueues its own continuation, so
+// that a long send never holds one job for hours and pauses take effect within one batch.
+//
+// Exactly-once, bar in-flight messages: a delivery becomes `sent` only after the SMTP server
+// accepted the message. If the process dies, the claimed rows stay `sending` until their lease
+// expires, then another worker sends them again: at most one batch (= concurrency) per process
+// can be sent twice, and those duplicates carry the same Message-ID.
+import type { AppContext } from '../core/context.ts';
+import { formatAddress } from '../mail/mail.headers.ts';
+import { getMailer } from '../mail/mailer.ts';
+import { hostOf } from '../mail/mail.settings.ts';
+import { type MailMessage, MailSendError } from '../mail/mail.types.ts';
+import { recordBounce, resetBounces } from '../subscribers/subscribers.repository.ts';
+import { tokenFor } from '../subscribers/tokens.ts';
+import { t } from '../web/i18n.ts';
+import { loadAudienceSettings } from './audience.settings.ts';
+import { loadBranding } from './branding.settings.ts';
+import { announcementsByIds } from './content.repository.ts';
+import {
+  type ClaimedDelivery,
+  claimDeliveries,
+  deliveryCounts,
+  findIssue,
+  type Issue,
+  markFailed,
+  markRetry,
+  markSent,
+  markSkipped,
+  updateIssue,
+} from './newsletters.repository.ts';
+import { type CompiledIssue, compileIssue, personalise } from './newsletters.render.ts';
+import { readSettingValue } from '../mail/mail.repository.ts';
+import { announcementsFor } from './sources.ts';
+
+export const SEND_QUEUE = 'newsletters.send';
+/** Seconds one job keeps sending before handing over to its continuation. */
+const SLICE_MS = 20_000;
+/** Temporary failures are retried this many times (with growing delays) before giving up. */
+export const MAX_ATTEMPTS = 6;
+/** Permanent refusals in a row after which an address is marked bouncing. */
+export const BOUNCE_THRESHOLD = 3;
+export const LEASE_SETTING = 'newsletter.lease_seconds';
+const DEFAULT_LEASE_SECONDS = 300;
+
+export function retryDelaySeconds(attempt: number): number {
+  return Math.min(30 * 2 ** Math.max(0, attempt - 1), 3600);
+}
+
+async function leaseSeconds(ctx: AppContext): Promise<number> {
+  const v = await readSettingValue(ctx.db, LEASE_SETTING);
+  return typeof v === 'number' && v >= 1 ? v : DEFAULT_LEASE_SECONDS;
+}
+
+interface Renderer {
+  render(d: ClaimedDelivery): Promise<{ compiled: CompiledIssue; count: number }>;
+}
+
+/** Compiles lazily, once per language and per distinct selection of announcements. */
+async function makeRenderer(ctx: AppContext, issue: Issue): Promise<Renderer> {
+  const announcements = await announcementsByIds(ctx.db, issue.announcementIds);
+  const branding = await loadBranding(ctx.db);
+  const audience = await loadAudienceSettings(ctx.db);
+  const cache = new Map<string, Promise<CompiledIssue>>();
+  return {
+    async render(d) {
+      const chosen = issue.kind === 'manual' ? announcements : announcementsFor(announcements, d, audience);
+      const key = `${d.language}|${chosen.map((a) => a.id).join(',')}`;
+      let compiled = cache.get(key);
+      if (!compiled) {
+        compiled = compileIssue(
+          { id: issue.id, kind: issue.kind, subject: issue.subject, introduction: issue.introduction, announcements: chosen },
+          { instanceName: ctx.config.instanceName, publicUrl: ctx.config.publicUrl, branding, locale: d.language },
+        );
+        cache.set(key, compiled);
+      }
+      return { compiled: await compiled, count: chosen.length };
+    },
+  };
+}
+
+export async function buildMessage(
+  ctx: AppContext,
+  issue: Issue,
+  compiled: CompiledIssue,
+  d: ClaimedDelivery,
+  sender: { from: string; replyTo: string | undefined; address: string },
+): Promise<MailMessage> {
+  const base = ctx.config.publicUrl;
+  const token = await tokenFor(ctx, 'manage', d.subscriberId);
+  const unsubscribe = `${base}/newsletter/unsubscribe?token=${token}`;
+  const { html, text } = personalise(compiled, {
+    GREETING: d.name ? t(d.language, 'issue.greeting', { name: d.name }) : t(d.language, 'issue.greetingAnonymous'),
+    PREFERENCES_URL: `${base}/newsletter/preferences?token=${token}`,
+    UNSUBSCRIBE_URL: unsubscribe,
+    MYDATA_URL: `${base}/newsletter/my-data?token=${token}`,
+  });
+  const host = hostOf(base);
+  return {
+    from: sender.from,
+    replyTo: sender.replyTo,
+    to: formatAddress(d.email, d.name),
+    subject: compiled.subject,
+    html,
+    text,
+    // The same for a message sent twice after a crash, so that mail programs show it once.
+    messageId: `${issue.id}.${d.subscriberId}@${host}`,
+    headers: {
+      'List-Id': `<${ctx.config.instanceHandle}.newsletter.${host}>`,
+      'List-Unsubscribe': `<${unsubscribe}>, <mailto:${sender.address}?subject=unsubscribe>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Archive': `<${base}/newsletters/${issue.id}>`,
+      Precedence: 'bulk',
+    },
+  };
+}
+
+/** One slice of sending; returns true when the issue is finished. */
+export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = SLICE_MS): Promise<boolean> {
+  let issue = await findIssue(ctx.db, issueId);
+  if (!issue || issue.status !== 'sending') return true;
+  const mailer = getMailer(ctx);
+  const concurrency = await mailer.concurrency();
+  const lease = await leaseSeconds(ctx);
+  const sender = await mailer.sender();
+  const renderer = await makeRenderer(ctx, issue);
+  const until = Date.now() + sliceMs;
+  while (Date.now() < until) {
+    const batch = await claimDeliveries(ctx.db, issueId, concurrency, lease);
+    if (batch.length === 0) break;
+    const sent: string[] = [];
+    const skipped: string[] = [];
+    await Promise.all(
+      batch.map(async (d) => {
+        // Unsubscribed or erased since the audience was taken: not sent.
+        if (d.subscriberStatus !== 'active') return void skipped.push(d.subscriberId);
+        const { compiled, count } = await renderer.render(d);
+        if (count === 0) return void skipped.push(d.subscriberId);
+        try {
+          await mailer.send(await buildMessage(ctx, issue!, compiled, d, sender));
+          sent.push(d.subscriberId);
+        } catch (error) {
+          await recordFailure(ctx, issueId, d, error);
+        }
+      }),
+    );
+    await markSent(ctx.db, issueId, sent);
+    await markSkipped(ctx.db, issueId, skipped);
+    await resetBounces(ctx.db, sent);
+    issue = await findIssue(ctx.db, issueId);
+    if (!issue || issue.status !== 'sending') return true;
+  }
+  return finishOrContinue(ctx, issueId, lease);
+}
+
+async function recordFailure(ctx: AppContext, issueId: string, d: ClaimedDelivery, error: unknown): Promise<void> {
+  const e = error instanceof MailSendError ? error : new MailSendError(String((error as Error)?.message ?? error), false);
+  if (e.permanent || d.attempts >= MAX_ATTEMPTS) {
+    await markFailed(ctx.db, issueId, d.subscriberId, e.message);
+    if (e.permanent) await recordBounce(ctx.db, d.subscriberId, BOUNCE_THRESHOLD);
+  } else {
+    await markRetry(ctx.db, issueId, d.subscriberId, e.message, new Date(Date.now() + retryDelaySeconds(d.attempts) * 1000));
+  }
+  ctx.log.warn({ issueId, subscriberId: d.subscriberId, permanent: e.permanent, attempt: d.attempts, err: e.message }, 'newsletter delivery failed');
+}
+
+/** Marks the issue sent when nothing is left, or enqueues the next slice (now, or when a retry is due). */
+async function finishOrContinue(ctx: AppContext, issueId: string, lease: number): Promise<boolean> {
+  const counts = await deliveryCounts(ctx.db, issueId);
+  if (counts.pending === 0 && counts.sending === 0) {
+    await updateIssue(ctx.db, issueId, { status: 'sent', finishedAt: new Date() }, ['sending']);
+    return true;
+  }
+  let startAfter = new Date();
+  if (counts.nextAttemptAt) {
+    // A `sending` row belongs to a live worker until its lease ends; a pending one waits for its retry time.
+    const next = counts.nextAttemptAt.getTime() + (counts.pending === 0 ? lease * 1000 : 0);
+    if (next > Date.now()) startAfter = new Date(next);
+  }
+  await ctx.queue.send(SEND_QUEUE, { issueId }, { startAfter });
+  return false;
+}
+
+export function defineSendQueue(ctx: AppContext): void {
+  ctx.queue.define<{ issueId: string }>({
+    name: SEND_QUEUE,
+    retryLimit: 10,
+    retryDelay: 5,
+    retryDelayMax: 300,
+    expireInSeconds: 120,
+    concurrency: 2,
+    handler: async ({ issueId }) => {
+      await runSendSlice(ctx, issueId);
+    },
+  });
+}
+
+/** Used by the tick: issues marked sending with no job in sight get one (after a crash or restart). */
+export async function ensureSendJobs(ctx: AppContext, issueIds: string[]): Promise<void> {
+  for (const issueId of issueIds) await ctx.queue.send(SEND_QUEUE, { issueId });
+}
+

@@ -1,0 +1,44 @@
+// Publishing to the live feed. A message goes through PostgreSQL NOTIFY on one channel, sent inside
+// the caller's transaction: it is delivered when (and only if) the change commits, to every web
+// process of the instance (each one LISTENs and relays to its own sockets). Same SQL on PGlite.
+import { sql } from 'kysely';
+import type { Executor } from '../core/events.ts';
+
+export const REALTIME_CHANNEL = 'amap_realtime';
+
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours stay far below (ids, a title, a url). */
+export const MAX_REALTIME_PAYLOAD = 4000;
+
+/** Topics a visitor may follow on /live. Read-only: visitors receive, never send. */
+export const PUBLIC_TOPICS: ReadonlySet<string> = new Set(['announcements']);
+
+export interface RealtimeMessage {
+  topic: string;
+  data: Record<string, unknown>;
+}
+
+/** The JSON sent to sockets and through NOTIFY, or an error if it is too large for a live message. */
+export function encodeRealtimeMessage(topic: string, data: Record<string, unknown>): string {
+  const json = JSON.stringify({ topic, data } satisfies RealtimeMessage);
+  if (Buffer.byteLength(json) > MAX_REALTIME_PAYLOAD) {
+    throw new Error(`Realtime message on ${topic} is ${Buffer.byteLength(json)} bytes; the limit is ${MAX_REALTIME_PAYLOAD}`);
+  }
+  return json;
+}
+
+/** Queue a live message; it leaves when `executor`'s transaction commits (at once outside one). */
+export async function publishRealtime(executor: Executor, topic: string, data: Record<string, unknown>): Promise<void> {
+  const json = encodeRealtimeMessage(topic, data);
+  await sql`select pg_notify(${REALTIME_CHANNEL}, ${json})`.execute(executor);
+}
+
+/** Parse a NOTIFY payload; undefined when it is not one of ours. */
+export function decodeRealtimeMessage(payload: string): { topic: string; json: string } | undefined {
+  try {
+    const parsed = JSON.parse(payload) as Partial<RealtimeMessage>;
+    if (typeof parsed.topic !== 'string' || typeof parsed.data !== 'object' || parsed.data === null) return undefined;
+    return { topic: parsed.topic, json: payload };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,71 @@
+// GET /live: the live feed, a read-only WebSocket. A page opens it with ?topics=announcements and
+// receives small JSON messages ({topic, data}) as things happen on any process of the instance.
+import websocket from '@fastify/websocket';
+import { Type } from 'typebox';
+import type { AppContext } from '../core/context.ts';
+import { AppError } from '../core/errors.ts';
+import type { AppServer } from '../core/http.ts';
+import { RealtimeHub } from './realtime.hub.ts';
+import { type RealtimeListener, startRealtimeListener } from './realtime.listener.ts';
+import { decodeRealtimeMessage, PUBLIC_TOPICS } from './realtime.publish.ts';
+
+/** Connections one process accepts at most (REALTIME_MAX_CONNECTIONS, default 10,000). */
+export function maxRealtimeConnections(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.REALTIME_MAX_CONNECTIONS?.trim();
+  if (!raw) return 10_000;
+  const value = Number(raw);
+  return Number.isInteger(value) && value >= 0 && value <= 1_000_000 ? value : 10_000;
+}
+
+const hubs = new WeakMap<AppContext, RealtimeHub>();
+
+/** The hub of this instance (tests and metrics read it). */
+export function realtimeHub(ctx: AppContext): RealtimeHub | undefined {
+  return hubs.get(ctx);
+}
+
+export async function registerRealtime(app: AppServer, ctx: AppContext): Promise<void> {
+  // Clients only listen: anything they send beyond a tiny frame closes the connection (1009).
+  await app.register(websocket, { options: { maxPayload: 1024 } });
+  const hub = new RealtimeHub({ maxConnections: maxRealtimeConnections() });
+  hubs.set(ctx, hub);
+
+  let listener: RealtimeListener | undefined;
+  if (ctx.config.role !== 'worker') {
+    listener = await startRealtimeListener(ctx.database, ctx.log, (payload) => {
+      const message = decodeRealtimeMessage(payload);
+      if (message) hub.dispatch(message.topic, message.json);
+    });
+  }
+  app.addHook('onClose', async () => {
+    hub.closeAll();
+    await listener?.close();
+  });
+
+  app.get(
+    '/live',
+    {
+      websocket: true,
+      schema: {
+        hide: true,
+        querystring: Type.Object({ topics: Type.Optional(Type.String({ maxLength: 200 })) }),
+      },
+      // Refused before the upgrade, as a plain HTTP answer the client can read.
+      preHandler: async (request) => {
+        if (hub.full) throw new AppError('unavailable', 'Too many live connections on this server; try again later.');
+        const topics = topicsOf((request.query as { topics?: string }).topics);
+        if (topics.length === 0) throw new AppError('bad_request', `Unknown topic; known topics: ${[...PUBLIC_TOPICS].join(', ')}.`);
+      },
+    },
+    (socket, request) => {
+      hub.add(socket, topicsOf((request.query as { topics?: string }).topics));
+      // Read-only: whatever a client sends is ignored.
+      socket.on('message', () => {});
+    },
+  );
+}
+
+function topicsOf(param: string | undefined): string[] {
+  const asked = (param ?? 'announcements').split(',').map((t) => t.trim());
+  return [...new Set(asked.filter((t) => PUBLIC_TOPICS.has(t)))];
+}

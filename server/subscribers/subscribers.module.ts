@@ -1,0 +1,14 @@
+// The subscribers capability: public pages (subscribe, confirm, preferences, unsubscribe, my
+// data), the REST API for editors (create, import, export) and the job that sends the
+// subscription emails.
+import type { AppContext } from '../core/context.ts';
+import type { AppServer } from '../core/http.ts';
+import { defineSubscriberMailQueue } from './subscribers.mail.ts';
+import { subscriberPages } from './subscribers.pages.ts';
+import { subscriberRoutes } from './subscribers.routes.ts';
+
+export async function registerSubscribers(app: AppServer, ctx: AppContext): Promise<void> {
+  defineSubscriberMailQueue(ctx);
+  await subscriberPages(app, ctx);
+  await subscriberRoutes(app, ctx);
+}

@@ -1,0 +1,257 @@
+// Storage of newsletter subscribers, their consent log and the suppression list (hashes of
+// addresses that were erased or unsubscribed and must not come back through an import).
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { ConsentMethod, Frequency, Source, SubscriberStatus } from './subscribers.tables.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface Subscriber {
+  id: string;
+  email: string;
+  emailHash: string;
+  name: string | null;
+  language: 'fr' | 'en';
+  status: SubscriberStatus;
+  frequency: Frequency;
+  sources: Source[];
+  networks: string[];
+  bounceCount: number;
+  createdAt: Date;
+  confirmedAt: Date | null;
+  unsubscribedAt: Date | null;
+}
+
+const columns = [
+  'id',
+  'email',
+  'email_hash as emailHash',
+  'name',
+  'language',
+  'status',
+  'frequency',
+  'sources',
+  'networks',
+  'bounce_count as bounceCount',
+  'created_at as createdAt',
+  'confirmed_at as confirmedAt',
+  'unsubscribed_at as unsubscribedAt',
+] as const;
+
+export interface NewSubscriber {
+  email: string;
+  emailHash: string;
+  name: string | null;
+  language: 'fr' | 'en';
+  status: SubscriberStatus;
+  frequency: Frequency;
+  sources: Source[];
+  networks: string[];
+  confirmedAt?: Date | null;
+}
+
+function row(s: NewSubscriber) {
+  return {
+    email: s.email,
+    email_hash: s.emailHash,
+    name: s.name,
+    language: s.language,
+    status: s.status,
+    frequency: s.frequency,
+    sources: s.sources,
+    networks: s.networks,
+    confirmed_at: s.confirmedAt ?? null,
+  };
+}
+
+export async function findSubscriberByEmail(db: Db, email: string): Promise<Subscriber | undefined> {
+  return db.selectFrom('subscribers').select(columns).where('email', '=', email).executeTakeFirst() as Promise<Subscriber | undefined>;
+}
+
+export async function findSubscriberById(db: Db, id: string): Promise<Subscriber | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  return db.selectFrom('subscribers').select(columns).where('id', '=', id).executeTakeFirst() as Promise<Subscriber | undefined>;
+}
+
+export async function insertSubscriber(db: Db, s: NewSubscriber): Promise<Subscriber> {
+  return db.insertInto('subscribers').values(row(s)).returning(columns).executeTakeFirstOrThrow() as Promise<Subscriber>;
+}
+
+export interface SubscriberChanges {
+  name?: string | null;
+  language?: 'fr' | 'en';
+  status?: SubscriberStatus;
+  frequency?: Frequency;
+  sources?: Source[];
+  networks?: string[];
+  confirmedAt?: Date | null;
+  unsubscribedAt?: Date | null;
+}
+
+export async function updateSubscriber(db: Db, id: string, c: SubscriberChanges): Promise<Subscriber> {
+  return db
+    .updateTable('subscribers')
+    .set({
+      ...(c.name !== undefined ? { name: c.name } : {}),
+      ...(c.language ? { language: c.language } : {}),
+      ...(c.status ? { status: c.status } : {}),
+      ...(c.frequency ? { frequency: c.frequency } : {}),
+      ...(c.sources ? { sources: c.sources } : {}),
+      ...(c.networks ? { networks: c.networks } : {}),
+      ...(c.confirmedAt !== undefined ? { confirmed_at: c.confirmedAt } : {}),
+      ...(c.unsubscribedAt !== undefined ? { unsubscribed_at: c.unsubscribedAt } : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .returning(columns)
+    .executeTakeFirstOrThrow() as Promise<Subscriber>;
+}
+
+export async function deleteSubscriber(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('subscribers').where('id', '=', id).execute();
+}
+
+export interface ConsentEntry {
+  subscriberId: string;
+  action: string;
+  method: ConsentMethod;
+  legalBasis?: string;
+  textVersion: string;
+  text?: string;
+}
+
+export async function insertConsents(db: Db, entries: ConsentEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db
+    .insertInto('subscriber_consents')
+    .values(
+      entries.map((e) => ({
+        subscriber_id: e.subscriberId,
+        action: e.action,
+        method: e.method,
+        legal_basis: e.legalBasis ?? 'consent',
+        text_version: e.textVersion,
+        text: e.text ?? '',
+      })),
+    )
+    .execute();
+}
+
+export async function listConsents(db: Db, subscriberId: string) {
+  return db
+    .selectFrom('subscriber_consents')
+    .select(['action', 'method', 'legal_basis as legalBasis', 'text_version as textVersion', 'text', 'created_at as createdAt'])
+    .where('subscriber_id', '=', subscriberId)
+    .orderBy('created_at')
+    .execute();
+}
+
+export async function listDeliveriesOf(db: Db, subscriberId: string) {
+  return db
+    .selectFrom('newsletter_deliveries')
+    .innerJoin('newsletter_issues', 'newsletter_issues.id', 'newsletter_deliveries.issue_id')
+    .select([
+      'newsletter_issues.id as issueId',
+      'newsletter_issues.subject',
+      'newsletter_deliveries.status',
+      'newsletter_deliveries.sent_at as sentAt',
+    ])
+    .where('newsletter_deliveries.subscriber_id', '=', subscriberId)
+    .orderBy('newsletter_issues.created_at')
+    .execute();
+}
+
+// Suppression list ----------------------------------------------------------------------------
+
+export async function suppress(db: Db, emailHash: string, reason: 'erased' | 'unsubscribed' | 'bounced'): Promise<void> {
+  // Erasure is the strongest reason and is never downgraded.
+  await db
+    .insertInto('email_suppressions')
+    .values({ email_hash: emailHash, reason })
+    .onConflict((oc) =>
+      oc.column('email_hash').doUpdateSet({ reason: sql`case when email_suppressions.reason = 'erased' then 'erased' else excluded.reason end` }),
+    )
+    .execute();
+}
+
+export async function unsuppress(db: Db, emailHash: string): Promise<void> {
+  await db.deleteFrom('email_suppressions').where('email_hash', '=', emailHash).execute();
+}
+
+export async function suppressedAmong(db: Db, hashes: string[]): Promise<Set<string>> {
+  if (hashes.length === 0) return new Set();
+  const rows = await db.selectFrom('email_suppressions').select('email_hash').where('email_hash', 'in', hashes).execute();
+  return new Set(rows.map((r) => r.email_hash));
+}
+
+// Bulk (import, export) -----------------------------------------------------------------------
+
+export async function existingAmong(db: Db, emails: string[]): Promise<Map<string, { id: string; status: SubscriberStatus }>> {
+  if (emails.length === 0) return new Map();
+  const rows = await db.selectFrom('subscribers').select(['id', 'email', 'status']).where('email', 'in', emails).execute();
+  return new Map(rows.map((r) => [r.email, { id: r.id, status: r.status }]));
+}
+
+export async function insertSubscribers(db: Db, list: NewSubscriber[]): Promise<Array<{ id: string; email: string }>> {
+  if (list.length === 0) return [];
+  return db
+    .insertInto('subscribers')
+    .values(list.map(row))
+    .onConflict((oc) => oc.column('email').doNothing())
+    .returning(['id', 'email'])
+    .execute();
+}
+
+export async function listSubscribersPage(db: Db, afterEmail: string, limit: number): Promise<Subscriber[]> {
+  return db
+    .selectFrom('subscribers')
+    .select(columns)
+    .where('email', '>', afterEmail)
+    .where('status', '!=', 'erased')
+    .orderBy('email')
+    .limit(limit)
+    .execute() as Promise<Subscriber[]>;
+}
+
+export async function countByStatus(db: Db): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('subscribers').select(['status', db.fn.countAll<number>().as('n')]).groupBy('status').execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+// Retention -------------------------------------------------------------------------------------
+
+export async function deleteUnconfirmedBefore(db: Db, before: Date): Promise<number> {
+  const result = await db.deleteFrom('subscribers').where('status', '=', 'pending').where('created_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Unsubscribed for longer than the retention delay: keep only the hash (suppression), drop the rest. */
+export async function purgeUnsubscribedBefore(db: Db, before: Date): Promise<number> {
+  const old = await db
+    .selectFrom('subscribers')
+    .select(['id', 'email_hash'])
+    .where('status', '=', 'unsubscribed')
+    .where('unsubscribed_at', '<', before)
+    .limit(1000)
+    .execute();
+  for (const s of old) await suppress(db, s.email_hash, 'unsubscribed');
+  if (old.length > 0) await db.deleteFrom('subscribers').where('id', 'in', old.map((s) => s.id)).execute();
+  return old.length;
+}
+
+export async function recordBounce(db: Db, id: string, threshold: number): Promise<void> {
+  await db
+    .updateTable('subscribers')
+    .set({
+      bounce_count: sql`bounce_count + 1`,
+      status: sql`case when bounce_count + 1 >= ${threshold} and status = 'active' then 'bouncing' else status end`,
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function resetBounces(db: Db, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('subscribers').set({ bounce_count: 0 }).where('id', 'in', ids).where('bounce_count', '>', 0).execute();
+}

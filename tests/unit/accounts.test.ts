@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { sessionCsrfToken } from '../../server/accounts/csrf.ts';
+import { safeNext } from '../../server/accounts/form.ts';
+import { hasRole } from '../../server/accounts/guards.ts';
+import { checkEmail, checkPassword, hashPassword, normaliseEmail, verifyPassword } from '../../server/accounts/passwords.ts';
+import { safeEqual } from '../../server/accounts/secrets.ts';
+import { generateSetupCode, normaliseSetupCode } from '../../server/accounts/setup.ts';
+import { onlyOptions, parseArgs, required } from '../../server/cli/args.ts';
+import { CliError } from '../../server/cli/errors.ts';
+import { AppError } from '../../server/core/errors.ts';
+
+describe('passwords and emails', () => {
+  it('hashes with argon2id and verifies only the right password', async () => {
+    const hash = await hashPassword('correct horse battery');
+    expect(hash.startsWith('$argon2id$')).toBe(true);
+    expect(await verifyPassword(hash, 'correct horse battery')).toBe(true);
+    expect(await verifyPassword(hash, 'correct horse batterY')).toBe(false);
+    expect(await verifyPassword('not a hash', 'x')).toBe(false);
+  });
+
+  it('requires at least 10 characters', () => {
+    expect(() => checkPassword('123456789')).toThrow(AppError);
+    expect(() => checkPassword('1234567890')).not.toThrow();
+  });
+
+  it('normalises and validates emails', () => {
+    expect(normaliseEmail('  Jean.Dupont@AMAP.fr ')).toBe('jean.dupont@amap.fr');
+    expect(() => checkEmail('jean.dupont@amap.fr')).not.toThrow();
+    for (const bad of ['', 'jean', 'jean@', '@amap.fr', 'jean@amap', 'je an@amap.fr', `${'a'.repeat(250)}@amap.fr`]) {
+      expect(() => checkEmail(bad), bad).toThrow(AppError);
+    }
+  });
+});
+
+describe('roles, redirects, CSRF tokens', () => {
+  it('admin includes editor', () => {
+    expect(hasRole({ role: 'admin' }, 'editor')).toBe(true);
+    expect(hasRole({ role: 'admin' }, 'admin')).toBe(true);
+    expect(hasRole({ role: 'editor' }, 'editor')).toBe(true);
+    expect(hasRole({ role: 'editor' }, 'admin')).toBe(false);
+    expect(hasRole(null, 'editor')).toBe(false);
+  });
+
+  it('goes back only to local paths after login', () => {
+    expect(safeNext('/admin/tokens?x=1')).toBe('/admin/tokens?x=1');
+    expect(safeNext('//evil.example/')).toBeUndefined();
+    expect(safeNext('/\\evil.example')).toBeUndefined();
+    expect(safeNext('https://evil.example/')).toBeUndefined();
+    expect(safeNext(undefined)).toBeUndefined();
+  });
+
+  it('derives one CSRF token per session and secret', () => {
+    const a = sessionCsrfToken('secret', 'session-a');
+    expect(sessionCsrfToken('secret', 'session-a')).toBe(a);
+    expect(sessionCsrfToken('secret', 'session-b')).not.toBe(a);
+    expect(sessionCsrfToken('other', 'session-a')).not.toBe(a);
+    expect(safeEqual(a, a)).toBe(true);
+    expect(safeEqual(a, a.slice(1))).toBe(false);
+  });
+});
+
+describe('setup code', () => {
+  it('is three groups of four unambiguous characters, and typing variants are accepted', () => {
+    const codes = new Set(Array.from({ length: 50 }, generateSetupCode));
+    expect(codes.size).toBe(50);
+    for (const code of codes) {
+      expect(code).toMatch(/^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/);
+      expect(normaliseSetupCode(code.toLowerCase().replaceAll('-', ' '))).toBe(code);
+    }
+  });
+});
+
+describe('command-line arguments', () => {
+  it('reads words and options', () => {
+    const { words, options } = parseArgs(['user', 'add', '--email', 'a@b.org', '--role=admin']);
+    expect(words).toEqual(['user', 'add']);
+    expect(options.get('email')).toBe('a@b.org');
+    expect(options.get('role')).toBe('admin');
+    expect(() => required(options, 'name', 'Ann')).toThrow(/Missing --name/);
+    expect(() => onlyOptions(options, ['email'])).toThrow(CliError);
+    expect(() => parseArgs(['user', 'add', '--email'])).toThrow(/needs a value/);
+    expect(parseArgs(['--help']).words).toEqual(['help']);
+  });
+});
