@@ -53,10 +53,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('introduction', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('announcement_ids', sql`uuid[]`, (c) => c.notNull().defaultTo(sql`'{}'::uuid[]`))
     .addColumn('status', 'text', (c) =>
-      c
-        .notNull()
-        .defaultTo('draft')
-        .check(sql`status in ('draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled')`),
+      c.notNull().defaultTo('draft').check(sql`status in ('draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled')`),
     )
     .addColumn('scheduled_at', 'timestamptz')
     .addColumn('started_at', 'timestamptz')

@@ -12,8 +12,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAccounts } from './accounts/accounts.routes.ts';
-import { registerAnnouncements } from './announcements/announcements.routes.ts';
 import { registerAuth } from './accounts/auth.plugin.ts';
+import { registerAnnouncements } from './announcements/announcements.routes.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './core/context.ts';
 import { registerErrorHandler } from './core/error-handler.ts';
@@ -25,6 +25,7 @@ import type { DatabaseHandle } from './db/database.ts';
 import { federation } from './federation/federation.module.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { JobQueue } from './jobs/queue.ts';
+import { registerNewsletters } from './newsletters/newsletters.module.ts';
 import { registerResources } from './resources/resources.routes.ts';
 import { registerSubscribers } from './subscribers/subscribers.module.ts';
 import { registerAdminPages } from './web/admin.pages.ts';
@@ -120,6 +121,7 @@ export async function buildApp(config: Config, database: DatabaseHandle, options
   await app.register(async (scope) => registerAdminPages(scope, ctx));
   await app.register(async (scope) => registerAnnouncements(scope, ctx));
   await app.register(async (scope) => registerSubscribers(scope, ctx));
+  await app.register(async (scope) => registerNewsletters(scope, ctx));
   await app.register(async (scope) => registerResources(scope, ctx));
 
   return { app, ctx };

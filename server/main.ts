@@ -2,10 +2,12 @@
 // A problem at start is one sentence on stderr and exit code 1; nothing is deleted.
 import { ConfigError, loadConfig } from './config.ts';
 import { StartupError } from './core/errors.ts';
-import { startInstance } from './instance.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // The rest of the program is loaded only once the configuration is valid, so that a mistake in it
+  // is reported at once rather than after every module has loaded.
+  const { startInstance } = await import('./instance.ts');
   const instance = await startInstance(config);
   let signals = 0;
   const shutdown = (signal: string) => {

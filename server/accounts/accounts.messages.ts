@@ -34,6 +34,8 @@ addMessages({
     'accounts.error.nameLong': 'Ce nom est trop long (100 caractères au plus).',
     'accounts.error.prefix': 'Erreur :',
     'role.admin': 'Administrateur',
+    'error.forbidden': 'Votre compte ne permet pas d’accéder à cette page (elle est réservée aux administrateurs).',
+    'error.csrf': 'Ce formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez.',
     'role.editor': 'Rédacteur',
   },
   en: {
@@ -67,6 +69,8 @@ addMessages({
     'accounts.error.nameLong': 'This name is too long (100 characters at most).',
     'accounts.error.prefix': 'Error:',
     'role.admin': 'Administrator',
+    'error.forbidden': 'Your account may not open this page (it is for administrators).',
+    'error.csrf': 'This form has expired or did not come from this site: reload the page and try again.',
     'role.editor': 'Editor',
   },
 });

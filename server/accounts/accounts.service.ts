@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import type { RequestUser } from '../core/request-user.ts';
+import { isUuid } from '../core/uuid.ts';
 import type { Database } from '../db/schema.ts';
 import {
   findToken,
@@ -127,7 +128,7 @@ export async function listApiTokens(db: Db, userId: string): Promise<PublicToken
 
 /** Revokes one of the user's tokens (an admin may revoke anyone's). Unknown → not_found. */
 export async function revokeApiToken(db: Db, actor: { id: string; role: Role }, tokenId: string): Promise<void> {
-  const token = /^[0-9a-f-]{36}$/i.test(tokenId) ? await findToken(db, tokenId) : undefined;
+  const token = isUuid(tokenId) ? await findToken(db, tokenId) : undefined;
   if (!token || (token.userId !== actor.id && actor.role !== 'admin')) {
     throw new AppError('not_found', 'No such API token.');
   }

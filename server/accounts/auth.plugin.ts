@@ -9,6 +9,7 @@ import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
 import { userForToken } from './accounts.service.ts';
 import { isUnsafeMethod, rememberSessionCsrf, sessionCsrfToken, verifyCsrf } from './csrf.ts';
+import { rememberContext, sendErrorPage } from './error-page.ts';
 import { instanceSecret } from './secrets.ts';
 import { resumeSession, SESSION_COOKIE } from './sessions.ts';
 
@@ -30,6 +31,7 @@ export async function registerAuth(app: AppServer, ctx: AppContext): Promise<voi
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.startsWith('/static/')) return;
+    rememberContext(request, ctx);
     const authorization = request.headers.authorization;
     if (authorization && /^bearer\b/i.test(authorization)) {
       const match = /^bearer +([\w.~+/=-]+) *$/i.exec(authorization);
@@ -47,13 +49,18 @@ export async function registerAuth(app: AppServer, ctx: AppContext): Promise<voi
   });
 
   // After the body is parsed (the token may be a form field), before validation and handlers.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', async (request, reply) => {
     if (!isUnsafeMethod(request.method)) return;
     const sessionId = sessionIds.get(request);
     if (!sessionId) return; // no live session: nothing a forged request could use
     // The logout button of the shared layout carries no token; a same-origin request is enough
     // there, and a forged logout could do no more than sign someone out.
     if (request.routeOptions.url === '/logout' && sameOrigin(request, ctx)) return;
-    verifyCsrf(request, sessionCsrfToken(secret, sessionId));
+    try {
+      verifyCsrf(request, sessionCsrfToken(secret, sessionId));
+    } catch (error) {
+      if (sendErrorPage(request, reply, 403, 'error.csrf')) return reply;
+      throw error;
+    }
   });
 }

@@ -3,6 +3,7 @@
 import type { Locale } from '../config.ts';
 import { AppError } from '../core/errors.ts';
 import { html, type SafeHtml } from '../web/html.ts';
+import { localPath } from '../web/local-path.ts';
 import { t } from '../web/i18n.ts';
 
 export interface FieldOptions {
@@ -44,6 +45,5 @@ export function formError(locale: Locale, error: unknown): { field?: string; mes
 
 /** A local path to go back to after signing in; anything else (other sites, //host) is ignored. */
 export function safeNext(next: string | undefined): string | undefined {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return undefined;
-  return next;
+  return localPath(next);
 }

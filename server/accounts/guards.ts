@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
 import type { Role } from './accounts.tables.ts';
+import { isBrowser, sendErrorPage } from './error-page.ts';
 import '../core/request-user.ts';
 
 const RANK: Record<Role, number> = { editor: 1, admin: 2 };
@@ -12,22 +13,18 @@ export function hasRole(user: { role: Role } | null | undefined, role: Role): bo
   return Boolean(user && RANK[user.role] >= RANK[role]);
 }
 
-function wantsPage(request: FastifyRequest): boolean {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-  if (request.url.startsWith('/api/')) return false;
-  const accept = request.headers.accept ?? '';
-  return accept.includes('text/html');
-}
-
 export function requireRole(role: Role) {
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (!request.user) {
-      if (wantsPage(request)) {
-        return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+      if (isBrowser(request)) {
+        // After signing in, come back to the page asked for (a form post cannot be replayed).
+        const back = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
+        return reply.redirect(`/login${back}`, 303);
       }
       throw new AppError('unauthorized', 'Sign in (or send an API token: Authorization: Bearer <token>) to do this.');
     }
     if (!hasRole(request.user, role)) {
+      if (sendErrorPage(request, reply, 403, 'error.forbidden')) return reply;
       throw new AppError('forbidden', role === 'admin' ? 'Only an administrator may do this.' : 'Your account may not do this.');
     }
   };

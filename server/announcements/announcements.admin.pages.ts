@@ -42,6 +42,7 @@ const FormBody = Type.Object(
 type FormValues = Static<typeof FormBody>;
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const STYLES = html`<link rel="stylesheet" href="/static/announcements.css">`;
 const editor = requireRole('editor');
 
 interface FormState {
@@ -141,7 +142,7 @@ ${published ? '' : html`<button type="submit" name="action" value="draft" class=
   return sendPage(reply, request, ctx, {
     title,
     body,
-    head: html`<link rel="stylesheet" href="/static/announcements.css">`,
+    head: STYLES,
     scripts: ['preview.js'],
     status: state.status ?? 200,
   });
@@ -155,7 +156,7 @@ function problemsOf(error: unknown): FieldProblem[] {
 
 async function loadLocal(ctx: AppContext, id: string): Promise<AnnouncementRow> {
   const row = await getAnnouncementById(ctx.db, id);
-  if (!row || row.origin !== 'local') throw new AppError('not_found', 'No announcement with this id.');
+  if (row?.origin !== 'local') throw new AppError('not_found', 'No announcement with this id.');
   if (row.deleted_at) throw new AppError('gone', 'This announcement was deleted.');
   return row;
 }
@@ -199,7 +200,7 @@ ${more}`;
       return sendPage(reply, request, ctx, {
         title: t(locale, 'ann.admin.title'),
         body,
-        head: html`<link rel="stylesheet" href="/static/announcements.css">`,
+        head: STYLES,
       });
     },
   );
@@ -253,7 +254,7 @@ ${csrfField(request)}
     return sendPage(reply, request, ctx, {
       title: t(locale, 'ann.admin.confirmTitle'),
       body,
-      head: html`<link rel="stylesheet" href="/static/announcements.css">`,
+      head: STYLES,
     });
   });
 

@@ -10,10 +10,12 @@ import type { AppServer } from '../core/http.ts';
 import { registerHomeSection } from '../web/home.pages.ts';
 import { html, raw, type SafeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
-import { pageContext, sendPage } from '../web/layout.ts';
+import { addNavLink, pageContext, sendPage } from '../web/layout.ts';
 import { normalizeTag } from './announcements.domain.ts';
 import { type AnnouncementRow, getAnnouncementById, listAnnouncements, listNetworks } from './announcements.repository.ts';
 import { announcementList, feedBox, feedLinks, timeTag } from './announcements.views.ts';
+
+addNavLink({ href: '/announcements', label: { fr: 'Annonces', en: 'Announcements' }, order: 10 });
 
 const PAGE_SIZE = 20;
 const LINK_REL = 'nofollow noopener ugc';
@@ -156,7 +158,7 @@ ${image}
 <div class="ann-content">${raw(row.content_html)}</div>
 ${
   row.tags.length > 0
-    ? html`<p class="ann-tags"><span>${t(locale, 'ann.tags')} :</span> ${row.tags.map(
+    ? html`<p class="ann-tags"><span>${t(locale, 'ann.tags')}</span> ${row.tags.map(
         (tag) => html`<a href="/announcements?tag=${encodeURIComponent(tag)}" rel="tag">#${tag}</a> `,
       )}</p>`
     : ''

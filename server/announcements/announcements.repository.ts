@@ -2,6 +2,7 @@
 // published and not deleted. Deleted ones stay as tombstones (deleted_at) so that their page and
 // their ActivityPub id answer 410 Gone.
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { isUuid } from '../core/uuid.ts';
 import type { Database } from '../db/schema.ts';
 import type { AnnouncementsTable } from './announcements.tables.ts';
 
@@ -11,11 +12,9 @@ export type AnnouncementRow = Selectable<AnnouncementsTable>;
 export type NewAnnouncementRow = Insertable<AnnouncementsTable>;
 export type AnnouncementChanges = Updateable<AnnouncementsTable>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The announcement with this id, deleted or not; undefined when there is none (or the id is not a uuid). */
 export async function getAnnouncementById(db: Db, id: string): Promise<AnnouncementRow | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   return db.selectFrom('announcements').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
@@ -44,8 +43,8 @@ export interface PublicListQuery {
   origin?: 'local' | 'remote' | 'all';
   networkHandle?: string;
   tag?: string;
-  /** Include drafts (local ones only: remote ones are always published). */
-  includeDrafts?: boolean;
+  /** published (default), draft, or all (drafts are local: remote ones are always published). */
+  status?: 'published' | 'draft' | 'all';
   limit: number;
   offset?: number;
   before?: Date;
@@ -54,7 +53,8 @@ export interface PublicListQuery {
 /** Announcements newest first (drafts last, by creation), with the filters given. */
 export async function listAnnouncements(db: Db, query: PublicListQuery): Promise<AnnouncementRow[]> {
   let q = db.selectFrom('announcements').selectAll().where('deleted_at', 'is', null);
-  if (!query.includeDrafts) q = q.where('status', '=', 'published');
+  const status = query.status ?? 'published';
+  if (status !== 'all') q = q.where('status', '=', status);
   if (query.origin && query.origin !== 'all') q = q.where('origin', '=', query.origin);
   if (query.networkHandle) q = q.where('network_handle', '=', query.networkHandle);
   // Written as an array literal so that PGlite and pg bind it alike (and the GIN index serves it).
@@ -76,7 +76,7 @@ export async function listLocalPublished(db: Db, options: { limit: number; befor
 
 /** Local announcements for the editors' list: drafts first, then the published ones. */
 export async function listLocalForEditors(db: Db, options: { limit: number; offset: number }): Promise<AnnouncementRow[]> {
-  return listAnnouncements(db, { origin: 'local', includeDrafts: true, limit: options.limit, offset: options.offset });
+  return listAnnouncements(db, { origin: 'local', status: 'all', limit: options.limit, offset: options.offset });
 }
 
 export interface NetworkSummary {

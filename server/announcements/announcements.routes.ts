@@ -56,17 +56,15 @@ async function registerAnnouncementApi(app: AppServer, ctx: AppContext): Promise
       }
       const normalizedTag = tag === undefined ? undefined : normalizeTag(tag);
       if (normalizedTag === null) throw new AppError('validation_failed', 'tag may hold only letters, digits, - and _.');
-      // Drafts are local only; "draft" keeps them alone, "all" mixes them with the published ones.
       const rows = await listAnnouncements(ctx.db, {
-        origin: status === 'draft' ? 'local' : origin,
+        origin,
         ...(network ? { networkHandle: network } : {}),
         ...(normalizedTag ? { tag: normalizedTag } : {}),
-        includeDrafts: status !== 'published',
+        status,
         limit: limit + 1,
         offset: (page - 1) * limit,
       });
-      const visible = status === 'draft' ? rows.filter((r) => r.status === 'draft') : rows;
-      return { items: visible.slice(0, limit).map(toJson), page, limit, hasMore: rows.length > limit };
+      return { items: rows.slice(0, limit).map(toJson), page, limit, hasMore: rows.length > limit };
     },
   );
 

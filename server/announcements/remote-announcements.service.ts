@@ -29,15 +29,11 @@ export interface RemoteAnnouncementInput {
 /** Remote HTML larger than this is cut before sanitizing (the sanitizer closes what the cut opened). */
 const MAX_REMOTE_HTML = 200_000;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed on purpose.
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
 function oneLine(text: string, max: number): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed on purpose.
-  return truncate(
-    text
-      .replace(/[\u0000-\u001f\u007f]/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim(),
-    max,
-  );
+  return truncate(text.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim(), max);
 }
 
 function validDate(date: Date | undefined): Date | undefined {

@@ -15,7 +15,12 @@ import { readLine } from './stdin.ts';
 
 export type Output = (line: string) => void;
 
-async function withDatabase<T>(config: Config, run: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+/** Opens the database (migrated first), runs `run`, closes it; `report` receives what was migrated. */
+async function withDatabase<T>(
+  config: Config,
+  run: (handle: DatabaseHandle) => Promise<T>,
+  report?: (applied: string[]) => void,
+): Promise<T> {
   const handle = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -24,7 +29,8 @@ async function withDatabase<T>(config: Config, run: (handle: DatabaseHandle) => 
   });
   try {
     // Accounts can be created before the instance was ever started: bring the schema up first.
-    await migrateToLatest(handle.db);
+    const { applied } = await migrateToLatest(handle.db);
+    report?.(applied);
     return await run(handle);
   } finally {
     await handle.close();
@@ -33,18 +39,11 @@ async function withDatabase<T>(config: Config, run: (handle: DatabaseHandle) => 
 
 export async function migrateCommand(config: Config, options: Map<string, string>, out: Output): Promise<void> {
   onlyOptions(options, []);
-  const handle = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    owner: 'command line (npm run cli)',
-    poolSize: 2,
-  });
-  try {
-    const { applied } = await migrateToLatest(handle.db);
-    out(applied.length === 0 ? 'The database is up to date.' : `Applied ${applied.length} migration(s): ${applied.join(', ')}.`);
-  } finally {
-    await handle.close();
-  }
+  await withDatabase(
+    config,
+    async () => {},
+    (applied) => out(applied.length === 0 ? 'The database is up to date.' : `Applied ${applied.length} migration(s): ${applied.join(', ')}.`),
+  );
 }
 
 export async function userAddCommand(config: Config, options: Map<string, string>, out: Output): Promise<void> {

@@ -40,6 +40,15 @@ function linkWithRel(_tagName: string, attribs: sanitizeHtml.Attributes): saniti
   return { tagName: 'a', attribs: out };
 }
 
+// In HTML from another server, a relative link ("/admin", "../x") would point into THIS site, not
+// the sender's: only absolute http(s) and mailto links are kept (the text stays).
+function remoteLink(tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
+  const tag = linkWithRel(tagName, attribs);
+  const href = tag.attribs.href;
+  if (href !== undefined && !ABSOLUTE_HTTP.test(href) && !/^mailto:/i.test(href)) delete tag.attribs.href;
+  return tag;
+}
+
 const common: sanitizeHtml.IOptions = {
   allowedSchemes: ['http', 'https', 'mailto'],
   allowProtocolRelative: false,
@@ -66,7 +75,7 @@ const remotePolicy: sanitizeHtml.IOptions = {
   allowedAttributes: { a: ['href', 'title', 'rel'] },
   transformTags: {
     h1: 'h2',
-    a: linkWithRel,
+    a: remoteLink,
     // An image becomes a link to it, named by its description: the reader chooses to load it.
     img: (_tagName, attribs): sanitizeHtml.Tag => {
       const text = attribs.alt?.trim() || 'image';

@@ -14,11 +14,11 @@
 //   arrives starts a pump that fetches jobs in batches and runs them concurrently.
 import crypto from 'node:crypto';
 import { signRequest } from '@fedify/fedify';
-import type { Job } from 'pg-boss';
 import { fromKysely } from 'pg-boss';
 import type { Executor } from '../core/events.ts';
 import { deliveryInboxes, getHostState, isBlocked, recordHostFailure, recordHostSuccess } from './federation.repository.ts';
 import { GuardError } from './guard.ts';
+import { QueuePump, Released } from './pump.ts';
 import type { FederationRuntime } from './runtime.ts';
 
 export const FANOUT_QUEUE = 'federation.fanout';
@@ -81,15 +81,20 @@ export async function enqueueToInbox(
 export class Delivery {
   readonly #rt: FederationRuntime;
   readonly #active = new Map<string, number>();
-  readonly #waiting = new Map<string, Array<() => void>>();
+  readonly #waiting = new Map<string, Array<{ wake: (go: boolean) => void; releasable: boolean }>>();
   readonly #healthy = new Set<string>();
-  #pumping: Promise<void> | undefined;
-  #stopped = false;
-  #inFlight = new Set<Promise<void>>();
+  readonly #pump: QueuePump<DeliverJob>;
 
   constructor(rt: FederationRuntime) {
     this.#rt = rt;
     const { queue } = rt.app;
+    this.#pump = new QueuePump<DeliverJob>(
+      queue,
+      DELIVER_QUEUE,
+      (data) => this.deliver(data, true),
+      DELIVERY_POLICY.concurrency,
+      rt.app.log,
+    );
     queue.define<FanoutJob>({
       name: FANOUT_QUEUE,
       retryLimit: 10,
@@ -133,9 +138,9 @@ export class Delivery {
   }
 
   /** Post one activity to one inbox; throws (to be retried) unless it succeeded or failed for good. */
-  async deliver(job: DeliverJob): Promise<void> {
+  async deliver(job: DeliverJob, releasable = false): Promise<void> {
     try {
-      await this.#deliverOnce(job);
+      await this.#deliverOnce(job, releasable);
     } catch (error) {
       if (error instanceof PermanentFailure) {
         this.#rt.app.log.warn({ host: new URL(job.inbox).host, reason: error.message }, 'delivery abandoned');
@@ -145,7 +150,7 @@ export class Delivery {
     }
   }
 
-  async #deliverOnce(job: DeliverJob): Promise<void> {
+  async #deliverOnce(job: DeliverJob, releasable: boolean): Promise<void> {
     const rt = this.#rt;
     const { db } = rt.app;
     const host = new URL(job.inbox).host;
@@ -156,7 +161,7 @@ export class Delivery {
         throw new Error(`${host} is marked unreachable until ${state.unreachable_until.toISOString()}`);
       }
     }
-    await this.#acquire(host);
+    await this.#acquire(host, releasable);
     let response: Response;
     try {
       const body = JSON.stringify(job.activity);
@@ -195,72 +200,46 @@ export class Delivery {
     await recordHostFailure(this.#rt.app.db, host, DELIVERY_POLICY.hostFailures, DELIVERY_POLICY.hostPauseMs).catch(() => {});
   }
 
-  async #acquire(host: string): Promise<void> {
+  /** A slot for `host`; a `releasable` wait (pump) ends with Released when the process stops. */
+  async #acquire(host: string, releasable: boolean): Promise<void> {
+    if (this.#pump.stopped && releasable) throw new Released();
     const active = this.#active.get(host) ?? 0;
     if (active < DELIVERY_POLICY.perHost) {
       this.#active.set(host, active + 1);
       return;
     }
-    await new Promise<void>((resolve) => {
+    const go = await new Promise<boolean>((wake) => {
       const list = this.#waiting.get(host) ?? [];
-      list.push(resolve);
+      list.push({ wake, releasable });
       this.#waiting.set(host, list);
     });
+    if (!go) throw new Released();
   }
 
   #release(host: string): void {
     const next = this.#waiting.get(host)?.shift();
     if (next) {
-      next(); // the slot passes to the next waiter
+      next.wake(true); // the slot passes to the next waiter
       return;
     }
     this.#active.set(host, (this.#active.get(host) ?? 1) - 1);
   }
 
-  /** Start draining the deliver queue in batches (no-op when a pump runs or after stop). */
+  /** Start draining the deliver queue in batches (see pump.ts). */
   kick(): void {
-    if (this.#pumping || this.#stopped) return;
-    this.#pumping = this.#pump().finally(() => {
-      this.#pumping = undefined;
-    });
-  }
-
-  async #pump(): Promise<void> {
-    const { boss } = this.#rt.app.queue;
-    const limit = DELIVERY_POLICY.concurrency;
-    while (!this.#stopped) {
-      const room = limit - this.#inFlight.size;
-      if (room <= 0) {
-        await Promise.race(this.#inFlight);
-        continue;
-      }
-      let jobs: Job<DeliverJob>[];
-      try {
-        jobs = await boss.fetch<DeliverJob>(DELIVER_QUEUE, { batchSize: room });
-      } catch (error) {
-        if (!this.#stopped) this.#rt.app.log.warn({ err: error }, 'delivery pump could not fetch jobs');
-        break;
-      }
-      if (jobs.length === 0) {
-        if (this.#inFlight.size === 0) break;
-        await Promise.race(this.#inFlight);
-        continue;
-      }
-      for (const job of jobs) {
-        const run: Promise<void> = this.deliver(job.data).then(
-          () => boss.complete(DELIVER_QUEUE, job.id).then(() => {}),
-          (error: Error) => boss.fail(DELIVER_QUEUE, job.id, { message: error.message }).then(() => {}),
-        );
-        const tracked = run.catch(() => {}).finally(() => this.#inFlight.delete(tracked));
-        this.#inFlight.add(tracked);
-      }
-    }
-    await Promise.allSettled([...this.#inFlight]);
+    this.#pump.kick();
   }
 
   /** Stop fetching and let the deliveries in hand finish (their jobs complete or go back). */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#pumping;
+    const stopping = this.#pump.stop();
+    for (const [host, list] of this.#waiting) {
+      for (const waiter of list.filter((w) => w.releasable)) waiter.wake(false);
+      this.#waiting.set(
+        host,
+        list.filter((w) => !w.releasable),
+      );
+    }
+    await stopping;
   }
 }

@@ -49,7 +49,7 @@ function subscribeToAnnouncements(rt: FederationRuntime): void {
 
 async function federationPlugin(app: AppServer, ctx: AppContext): Promise<void> {
   const rt = new FederationRuntime(ctx);
-  const queue = new PgBossMessageQueue(ctx.queue);
+  const queue = new PgBossMessageQueue(ctx.queue, ctx.log);
   const delivery = new Delivery(rt);
   const federation = buildFederation(rt, queue);
   rt.federation = federation;
@@ -59,9 +59,14 @@ async function federationPlugin(app: AppServer, ctx: AppContext): Promise<void> 
   // Incoming activities are processed by workers only (PROCESS_ROLE all or worker).
   const stopQueue = new AbortController();
   if (ctx.config.role !== 'web') void federation.startQueue(rt, { signal: stopQueue.signal });
+  // Generate (first start) or load the keys in the background as soon as the app is ready: the
+  // first WebFinger does not pay for it (not awaited: a slow machine must not fail the start).
+  app.addHook('onReady', async () => {
+    rt.keys().catch((error) => ctx.log.error({ err: error }, 'federation: could not load the instance keys'));
+  });
   app.addHook('onClose', async () => {
     stopQueue.abort();
-    await delivery.stop();
+    await Promise.all([queue.stop(), delivery.stop()]);
     rt.guard.close();
   });
 

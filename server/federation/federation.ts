@@ -32,6 +32,9 @@ export function buildFederation(rt: FederationRuntime, queue: PgBossMessageQueue
     origin: config.publicUrl,
     documentLoaderFactory: () => rt.guard.documentLoader,
     contextLoaderFactory: () => rt.guard.documentLoader,
+    // Signed fetches (and key fetches) go through the guard too. Our peers serve public documents,
+    // so these fetches are not signed.
+    authenticatedDocumentLoaderFactory: () => rt.guard.documentLoader,
     firstKnock: 'draft-cavage-http-signatures-12',
     signatureTimeWindow: { hours: 1 },
   });
@@ -57,6 +60,7 @@ export function buildFederation(rt: FederationRuntime, queue: PgBossMessageQueue
         assertionMethods: keys.map((k) => k.multikey),
       });
     })
+    .mapHandle((_ctx, username) => (username === rt.handle ? username : null))
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
       if (identifier !== rt.handle) return [];
       const keys = await rt.keys();

@@ -4,7 +4,9 @@
 // itself (nativeRetrial is false), so a job that throws is retried by pg-boss only as a last
 // resort (a crash in the middle).
 import type { MessageQueue, MessageQueueEnqueueOptions, MessageQueueListenOptions } from '@fedify/fedify';
+import type { Logger } from 'pino';
 import type { JobQueue } from '../jobs/queue.ts';
+import { QueuePump } from './pump.ts';
 
 export const FEDIFY_QUEUE = 'federation.fedify';
 
@@ -25,18 +27,25 @@ export class PgBossMessageQueue implements MessageQueue {
   readonly #queue: JobQueue;
   #listener: Listener | undefined;
   #waiting: Array<() => void> = [];
+  readonly #pump: QueuePump<{ message: unknown }>;
 
   /** Defines the pg-boss queue: call while the app is being built. */
-  constructor(queue: JobQueue) {
+  constructor(queue: JobQueue, log: Logger) {
     this.#queue = queue;
+    const handle = async ({ message }: { message: unknown }) => {
+      const listener = await this.#waitForListener();
+      await listener(message);
+    };
+    // A burst of incoming activities is drained in batches (see pump.ts).
+    this.#pump = new QueuePump(queue, FEDIFY_QUEUE, handle, 16, log);
     queue.define<{ message: unknown }>({
       name: FEDIFY_QUEUE,
-      concurrency: 8,
+      concurrency: 2,
       retryLimit: 3,
       retryDelay: 30,
-      handler: async ({ message }) => {
-        const listener = await this.#waitForListener();
-        await listener(message);
+      handler: async (data) => {
+        this.#pump.kick();
+        await handle(data);
       },
     });
   }
@@ -44,10 +53,17 @@ export class PgBossMessageQueue implements MessageQueue {
   async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
     const ms = delayMs(options);
     await this.#queue.send(FEDIFY_QUEUE, { message }, ms > 0 ? { startAfter: new Date(Date.now() + ms) } : {});
+    // In a process that works the queue, start on it now rather than at the next poll.
+    if (this.#listener && ms === 0) this.#pump.kick();
   }
 
   async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
     for (const message of messages) await this.enqueue(message, options);
+  }
+
+  /** Stop taking jobs; wait for those in hand. */
+  stop(): Promise<void> {
+    return this.#pump.stop();
   }
 
   listen(handler: Listener, options?: MessageQueueListenOptions): Promise<void> {
@@ -58,8 +74,10 @@ export class PgBossMessageQueue implements MessageQueue {
       if (!options?.signal) return;
       if (options.signal.aborted) return resolve();
       options.signal.addEventListener('abort', () => {
-        this.#listener = undefined;
-        resolve();
+        this.#pump.stop().finally(() => {
+          this.#listener = undefined;
+          resolve();
+        });
       });
     });
   }

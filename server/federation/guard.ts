@@ -15,10 +15,13 @@ import { preloadedContexts } from '@fedify/vocab-runtime';
 
 export class GuardError extends Error {
   readonly kind: 'refused' | 'timeout' | 'too_large' | 'network' | 'bad_url';
-  constructor(kind: GuardError['kind'], message: string) {
+  /** The HTTP status when the server answered with an error. */
+  readonly status: number | undefined;
+  constructor(kind: GuardError['kind'], message: string, status?: number) {
     super(message);
     this.name = 'GuardError';
     this.kind = kind;
+    this.status = status;
   }
 }
 
@@ -196,7 +199,7 @@ export class OutboundGuard {
     const response = await this.fetch(url, {
       headers: { accept: 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"' },
     });
-    if (!response.ok) throw new GuardError('network', `HTTP ${response.status} from ${url}`);
+    if (!response.ok) throw new GuardError('network', `HTTP ${response.status} from ${url}`, response.status);
     let document: unknown;
     try {
       document = JSON.parse(await response.text());

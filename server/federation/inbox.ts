@@ -23,6 +23,7 @@ import {
   upsertFollower,
 } from './federation.repository.ts';
 import { manualApproval } from './federation-settings.repository.ts';
+import { GuardError } from './guard.ts';
 import { fetchActor } from './remote-actors.ts';
 import type { FederationRuntime } from './runtime.ts';
 
@@ -88,6 +89,25 @@ async function storePost(rt: FederationRuntime, object: Post, authorId: string, 
   }
 }
 
+/**
+ * The object of an activity. Fedify fetches it from its own server when the embedded copy comes
+ * from another origin; a refusal there (4xx) or from the guard means: ignore, do not retry.
+ */
+async function objectOf(rt: FederationRuntime, activity: Create | Update | Undo): Promise<unknown> {
+  try {
+    return await activity.getObject({ documentLoader: rt.guard.documentLoader, contextLoader: rt.guard.documentLoader });
+  } catch (error) {
+    if (error instanceof GuardError && (error.kind !== 'network' || (error.status ?? 500) < 500)) {
+      rt.app.log.info(
+        { activity: activity.id?.href, reason: error.message },
+        'federation: ignored an activity whose object cannot be fetched',
+      );
+      return null;
+    }
+    throw error;
+  }
+}
+
 async function fromFollowed(rt: FederationRuntime, actorId: string | undefined): Promise<boolean> {
   if (!actorId || (await isBlocked(rt.app.db, actorId))) return false;
   if (await isFollowing(rt.app.db, actorId)) return true;
@@ -113,7 +133,7 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
     .on(Undo, async (ctx, undo) => {
       const rt = ctx.data;
       if (!undo.actorId) return;
-      const object = await undo.getObject({ documentLoader: rt.guard.documentLoader });
+      const object = await objectOf(rt, undo);
       if (object instanceof Follow && object.actorId?.href === undo.actorId.href) {
         await deleteFollowerByActor(rt.app.db, undo.actorId.href);
       }
@@ -132,13 +152,13 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
     .on(Create, async (ctx, create) => {
       const rt = ctx.data;
       if (!(await fromFollowed(rt, create.actorId?.href))) return;
-      const object = await create.getObject({ documentLoader: rt.guard.documentLoader });
+      const object = await objectOf(rt, create);
       if (object instanceof Article || object instanceof Note) await storePost(rt, object, (create.actorId as URL).href, true);
     })
     .on(Update, async (ctx, update) => {
       const rt = ctx.data;
       if (!(await fromFollowed(rt, update.actorId?.href))) return;
-      const object = await update.getObject({ documentLoader: rt.guard.documentLoader });
+      const object = await objectOf(rt, update);
       if (object instanceof Article || object instanceof Note) await storePost(rt, object, (update.actorId as URL).href, false);
     })
     .on(Delete, async (ctx, del) => {

@@ -14,6 +14,11 @@ export interface MailMessage {
   date?: Date;
   /** Extra headers (List-Id, List-Unsubscribe...). Values are checked for CR/LF before sending. */
   headers?: Record<string, string>;
+  /**
+   * The finished MIME message, when the caller built it (bulk sending: see mime.ts). The fields
+   * above then only describe it; the transport sends these bytes as they are.
+   */
+  prebuilt?: { raw: string; envelopeFrom: string; envelopeTo: string };
 }
 
 export interface SendResult {

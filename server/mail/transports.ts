@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { assertSafeHeaders, headerText } from './mail.headers.ts';
+import { assertSafeHeaders, hasControl, headerText } from './mail.headers.ts';
 import type { DkimSettings } from './mail.settings.ts';
 import { type MailMessage, MailSendError, type MailTransport, type SendResult } from './mail.types.ts';
 
@@ -20,6 +20,9 @@ export interface TransportOptions {
 
 /** The nodemailer form of a message: headers checked, subject cleaned, UTF-8 both parts. */
 export function toNodemailer(message: MailMessage): SendMailOptions {
+  if (message.prebuilt) {
+    return { envelope: { from: message.prebuilt.envelopeFrom, to: [message.prebuilt.envelopeTo] }, raw: message.prebuilt.raw };
+  }
   assertSafeHeaders(message.headers ?? {});
   // ASCII values go out as written (List-Id and List-Unsubscribe must keep their exact syntax);
   // anything else is MIME-encoded by nodemailer.
@@ -28,7 +31,7 @@ export function toNodemailer(message: MailMessage): SendMailOptions {
     headers[name] = /^[\x20-\x7e]*$/.test(value) ? { prepared: true, value } : value;
   }
   for (const value of [message.from, message.to, message.replyTo ?? '', message.messageId]) {
-    if (/[\r\n\u0000]/.test(value)) throw new MailSendError('unsafe address header', true);
+    if (hasControl(value)) throw new MailSendError('unsafe address header', true);
   }
   return {
     from: message.from,

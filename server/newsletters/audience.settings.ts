@@ -13,14 +13,20 @@ export interface AudienceSettings {
   resourceTags: string[];
 }
 
-export const DEFAULT_AUDIENCE: AudienceSettings = { isNational: false, nationalHandle: null, resourceTags: ['ressource', 'ressources', 'resources'] };
+export const DEFAULT_AUDIENCE: AudienceSettings = {
+  isNational: false,
+  nationalHandle: null,
+  resourceTags: ['ressource', 'ressources', 'resources'],
+};
 
 export async function loadAudienceSettings(db: Executor): Promise<AudienceSettings> {
   const v = (await readSettingValue(db, AUDIENCE_SETTING)) as Partial<AudienceSettings> | undefined;
   return {
     isNational: typeof v?.isNational === 'boolean' ? v.isNational : DEFAULT_AUDIENCE.isNational,
     nationalHandle: typeof v?.nationalHandle === 'string' ? v.nationalHandle : DEFAULT_AUDIENCE.nationalHandle,
-    resourceTags: Array.isArray(v?.resourceTags) ? v.resourceTags.filter((x): x is string => typeof x === 'string') : DEFAULT_AUDIENCE.resourceTags,
+    resourceTags: Array.isArray(v?.resourceTags)
+      ? v.resourceTags.filter((x): x is string => typeof x === 'string')
+      : DEFAULT_AUDIENCE.resourceTags,
   };
 }
 

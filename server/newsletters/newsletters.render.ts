@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mjml2html from 'mjml';
 import type { Locale } from '../config.ts';
+import { qpFragment } from '../mail/mime.ts';
 import { escapeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
 import type { Branding } from './branding.settings.ts';
@@ -64,6 +65,9 @@ export interface CompiledIssue {
   subject: string;
   html: Segmented;
   text: Segmented;
+  /** The same, each part already quoted-printable encoded (for composeRaw). */
+  htmlQp: Segmented;
+  textQp: Segmented;
   /** Size of the HTML of one message (with typical link lengths), in bytes. */
   htmlBytes: number;
   warnings: string[];
@@ -84,11 +88,11 @@ export function segment(source: string): Segmented {
   return { parts, slots };
 }
 
-function join(s: Segmented, values: SlotValues, escape: boolean): string {
+function join(s: Segmented, values: SlotValues, escapeValues: boolean): string {
   let out = s.parts[0]!;
   for (let i = 0; i < s.slots.length; i++) {
     const v = values[s.slots[i]!];
-    out += (escape ? escapeHtml(v) : v) + s.parts[i + 1]!;
+    out += (escapeValues ? escapeHtml(v) : v) + s.parts[i + 1]!;
   }
   return out;
 }
@@ -97,12 +101,32 @@ export function personalise(compiled: CompiledIssue, values: SlotValues): { html
   return { html: join(compiled.html, values, true), text: join(compiled.text, values, false) };
 }
 
+function joinQp(s: Segmented, values: SlotValues, escapeValues: boolean): string {
+  let out = s.parts[0]!;
+  for (let i = 0; i < s.slots.length; i++) {
+    const v = values[s.slots[i]!];
+    out += qpFragment(escapeValues ? escapeHtml(v) : v) + s.parts[i + 1]!;
+  }
+  return out;
+}
+
+/** The two bodies of one message, quoted-printable encoded, ready for composeRaw. */
+export function personaliseQp(compiled: CompiledIssue, values: SlotValues): { htmlQp: string; textQp: string } {
+  return { htmlQp: joinQp(compiled.htmlQp, values, true), textQp: joinQp(compiled.textQp, values, false) };
+}
+
+function encodeParts(s: Segmented): Segmented {
+  return { parts: s.parts.map(qpFragment), slots: s.slots };
+}
+
 export function archiveUrl(publicUrl: string, issueId: string): string {
   return `${publicUrl}/newsletters/${issueId}`;
 }
 
 function meta(a: IssueAnnouncement, locale: Locale): string {
-  const date = a.publishedAt ? a.publishedAt.toLocaleDateString(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'long', timeZone: 'Europe/Paris' }) : '';
+  const date = a.publishedAt
+    ? a.publishedAt.toLocaleDateString(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'long', timeZone: 'Europe/Paris' })
+    : '';
   const from = a.origin === 'remote' && a.networkName ? t(locale, 'issue.from', { network: a.networkName }) : '';
   return [from, date].filter(Boolean).join(' · ');
 }
@@ -174,11 +198,23 @@ export async function compileIssue(content: IssueContent, rs: RenderSettings): P
     lines.push(summaryOf(a), `${readMore} : ${a.url}`, '');
   }
   lines.push(`${labels.archiveLabel} : ${archive}`, '', '--', labels.footerReason);
-  lines.push(`${labels.preferencesLabel} : %%PREFERENCES_URL%%`, `${labels.unsubscribeLabel} : %%UNSUBSCRIBE_URL%%`, `${labels.myDataLabel} : %%MYDATA_URL%%`);
+  lines.push(
+    `${labels.preferencesLabel} : %%PREFERENCES_URL%%`,
+    `${labels.unsubscribeLabel} : %%UNSUBSCRIBE_URL%%`,
+    `${labels.myDataLabel} : %%MYDATA_URL%%`,
+  );
   const text = segment(lines.join('\n'));
 
   const sample = `${rs.publicUrl}/newsletter/preferences?token=${'x'.repeat(120)}`;
-  const compiled: CompiledIssue = { subject: content.subject, html, text, htmlBytes: 0, warnings: result.errors.map((e) => e.formattedMessage) };
+  const compiled: CompiledIssue = {
+    subject: content.subject,
+    html,
+    text,
+    htmlQp: encodeParts(html),
+    textQp: encodeParts(text),
+    htmlBytes: 0,
+    warnings: result.errors.map((e) => e.formattedMessage),
+  };
   const one = personalise(compiled, {
     GREETING: t(locale, 'issue.greeting', { name: 'x'.repeat(40) }),
     PREFERENCES_URL: sample,

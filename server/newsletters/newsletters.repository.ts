@@ -127,7 +127,12 @@ export async function issuesWithStatus(db: Db, status: IssueStatus): Promise<Iss
 }
 
 export async function dueScheduledIssues(db: Db, now: Date): Promise<Issue[]> {
-  return db.selectFrom('newsletter_issues').select(issueColumns).where('status', '=', 'scheduled').where('scheduled_at', '<=', now).execute();
+  return db
+    .selectFrom('newsletter_issues')
+    .select(issueColumns)
+    .where('status', '=', 'scheduled')
+    .where('scheduled_at', '<=', now)
+    .execute();
 }
 
 /** The newest issue of this kind that went out (or is going out). */
@@ -152,7 +157,10 @@ export interface AudienceFilter {
 
 /** Creates one pending delivery per recipient, in the caller's transaction; returns how many. */
 export async function createDeliveries(db: Db, issueId: string, filter: AudienceFilter): Promise<number> {
-  let audience = db.selectFrom('subscribers').select([sql<string>`${issueId}::uuid`.as('issue_id'), 'id as subscriber_id']).where('status', '=', 'active');
+  let audience = db
+    .selectFrom('subscribers')
+    .select([sql<string>`${issueId}::uuid`.as('issue_id'), 'id as subscriber_id'])
+    .where('status', '=', 'active');
   if (filter.frequency) audience = audience.where('frequency', '=', filter.frequency);
   if (filter.sources || filter.networks) {
     const sources = filter.sources ?? [];
@@ -179,6 +187,7 @@ export interface ClaimedDelivery {
   sources: Source[];
   networks: string[];
   attempts: number;
+  bounceCount: number;
 }
 
 /**
@@ -202,7 +211,7 @@ export async function claimDeliveries(db: Db, issueId: string, limit: number, le
       from picked, subscribers s
      where d.issue_id = ${issueId} and d.subscriber_id = picked.subscriber_id and s.id = d.subscriber_id
     returning d.subscriber_id as "subscriberId", s.email, s.name, s.language, s.status as "subscriberStatus",
-              s.sources, s.networks, d.attempts`.execute(db);
+              s.sources, s.networks, d.attempts, s.bounce_count as "bounceCount"`.execute(db);
   return result.rows;
 }
 

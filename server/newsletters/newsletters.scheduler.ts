@@ -9,7 +9,14 @@ import { readSettingValue } from '../mail/mail.repository.ts';
 import { deleteUnconfirmedBefore, purgeUnsubscribedBefore } from '../subscribers/subscribers.repository.ts';
 import { t } from '../web/i18n.ts';
 import { announcementsBetween } from './content.repository.ts';
-import { deliveryCounts, dueScheduledIssues, insertIssue, issuesWithStatus, lastIssueOfKind, updateIssue } from './newsletters.repository.ts';
+import {
+  deliveryCounts,
+  dueScheduledIssues,
+  insertIssue,
+  issuesWithStatus,
+  lastIssueOfKind,
+  updateIssue,
+} from './newsletters.repository.ts';
 import { SEND_QUEUE } from './newsletters.sender.ts';
 import { startSending } from './newsletters.service.ts';
 import '../announcements/announcements.events.ts';
@@ -35,7 +42,8 @@ export interface ScheduleSettings {
 
 export async function loadScheduleSettings(db: Executor): Promise<ScheduleSettings> {
   const v = ((await readSettingValue(db, 'newsletter.schedule')) ?? {}) as Partial<ScheduleSettings>;
-  const int = (x: unknown, d: number, min: number, max: number) => (typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max ? x : d);
+  const int = (x: unknown, d: number, min: number, max: number) =>
+    typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max ? x : d;
   return {
     weeklyDay: int(v.weeklyDay, 1, 0, 6),
     hour: int(v.hour, 7, 0, 23),
@@ -102,17 +110,25 @@ export async function tick(ctx: AppContext, now = new Date()): Promise<void> {
   await purgeUnsubscribedBefore(ctx.db, new Date(now.getTime() - s.unsubscribedRetentionDays * DAY));
 }
 
-/** Issues marked sending with nothing sent in the last minute get a sending job (crash, restart). */
-export async function resumeStalled(ctx: AppContext): Promise<void> {
+/**
+ * Issues marked sending get a sending job: at start, all of them (the process that was sending
+ * may have died); on each tick, those with nothing sent in the last minute. An extra job is
+ * harmless: workers share an issue's deliveries through their claims.
+ */
+export async function resumeStalled(ctx: AppContext, atStart = false): Promise<void> {
   for (const issue of await issuesWithStatus(ctx.db, 'sending')) {
     const c = await deliveryCounts(ctx.db, issue.id);
-    if (c.sentLastMinute === 0 && c.pending + c.sending > 0) await ctx.queue.send(SEND_QUEUE, { issueId: issue.id });
+    if ((atStart || c.sentLastMinute === 0) && c.pending + c.sending > 0) await ctx.queue.send(SEND_QUEUE, { issueId: issue.id });
   }
 }
 
 export async function enqueueTick(ctx: AppContext, at: Date): Promise<void> {
   const minute = Math.floor(at.getTime() / 60_000);
-  await ctx.queue.send(TICK_QUEUE, {}, { id: uuidFor(`${ctx.config.instanceHandle}:tick:${minute}`), startAfter: new Date(minute * 60_000) });
+  await ctx.queue.send(
+    TICK_QUEUE,
+    {},
+    { id: uuidFor(`${ctx.config.instanceHandle}:tick:${minute}`), startAfter: new Date(minute * 60_000) },
+  );
 }
 
 export function defineScheduler(ctx: AppContext): void {

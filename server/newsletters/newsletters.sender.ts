@@ -9,15 +9,18 @@
 // can be sent twice, and those duplicates carry the same Message-ID.
 import type { AppContext } from '../core/context.ts';
 import { formatAddress } from '../mail/mail.headers.ts';
-import { getMailer } from '../mail/mailer.ts';
+import { readSettingValue } from '../mail/mail.repository.ts';
 import { hostOf } from '../mail/mail.settings.ts';
 import { type MailMessage, MailSendError } from '../mail/mail.types.ts';
+import { getMailer } from '../mail/mailer.ts';
+import { composeRaw } from '../mail/mime.ts';
 import { recordBounce, resetBounces } from '../subscribers/subscribers.repository.ts';
 import { tokenFor } from '../subscribers/tokens.ts';
 import { t } from '../web/i18n.ts';
 import { loadAudienceSettings } from './audience.settings.ts';
 import { loadBranding } from './branding.settings.ts';
 import { announcementsByIds } from './content.repository.ts';
+import { type CompiledIssue, compileIssue, personalise, personaliseQp } from './newsletters.render.ts';
 import {
   type ClaimedDelivery,
   claimDeliveries,
@@ -30,13 +33,13 @@ import {
   markSkipped,
   updateIssue,
 } from './newsletters.repository.ts';
-import { type CompiledIssue, compileIssue, personalise } from './newsletters.render.ts';
-import { readSettingValue } from '../mail/mail.repository.ts';
 import { announcementsFor } from './sources.ts';
 
 export const SEND_QUEUE = 'newsletters.send';
 /** Seconds one job keeps sending before handing over to its continuation. */
 const SLICE_MS = 20_000;
+/** Deliveries claimed at once, in multiples of the SMTP concurrency: the most a crash can send twice. */
+export const BATCH_FACTOR = 5;
 /** Temporary failures are retried this many times (with growing delays) before giving up. */
 export const MAX_ATTEMPTS = 6;
 /** Permanent refusals in a row after which an address is marked bouncing. */
@@ -90,14 +93,15 @@ export async function buildMessage(
   const base = ctx.config.publicUrl;
   const token = await tokenFor(ctx, 'manage', d.subscriberId);
   const unsubscribe = `${base}/newsletter/unsubscribe?token=${token}`;
-  const { html, text } = personalise(compiled, {
+  const values = {
     GREETING: d.name ? t(d.language, 'issue.greeting', { name: d.name }) : t(d.language, 'issue.greetingAnonymous'),
     PREFERENCES_URL: `${base}/newsletter/preferences?token=${token}`,
     UNSUBSCRIBE_URL: unsubscribe,
     MYDATA_URL: `${base}/newsletter/my-data?token=${token}`,
-  });
+  };
+  const { html, text } = personalise(compiled, values);
   const host = hostOf(base);
-  return {
+  const message: MailMessage = {
     from: sender.from,
     replyTo: sender.replyTo,
     to: formatAddress(d.email, d.name),
@@ -106,6 +110,7 @@ export async function buildMessage(
     text,
     // The same for a message sent twice after a crash, so that mail programs show it once.
     messageId: `${issue.id}.${d.subscriberId}@${host}`,
+    date: new Date(),
     headers: {
       'List-Id': `<${ctx.config.instanceHandle}.newsletter.${host}>`,
       'List-Unsubscribe': `<${unsubscribe}>, <mailto:${sender.address}?subject=unsubscribe>`,
@@ -114,12 +119,15 @@ export async function buildMessage(
       Precedence: 'bulk',
     },
   };
+  // The bodies were encoded once per issue; this message only joins them with its own links.
+  message.prebuilt = composeRaw({ ...message, date: message.date!, headers: message.headers!, ...personaliseQp(compiled, values) });
+  return message;
 }
 
 /** One slice of sending; returns true when the issue is finished. */
 export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = SLICE_MS): Promise<boolean> {
   let issue = await findIssue(ctx.db, issueId);
-  if (!issue || issue.status !== 'sending') return true;
+  if (issue?.status !== 'sending') return true;
   const mailer = getMailer(ctx);
   const concurrency = await mailer.concurrency();
   const lease = await leaseSeconds(ctx);
@@ -127,29 +135,45 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
   const renderer = await makeRenderer(ctx, issue);
   const until = Date.now() + sliceMs;
   while (Date.now() < until) {
-    const batch = await claimDeliveries(ctx.db, issueId, concurrency, lease);
+    const batch = await claimDeliveries(ctx.db, issueId, concurrency * BATCH_FACTOR, lease);
     if (batch.length === 0) break;
     const sent: string[] = [];
     const skipped: string[] = [];
-    await Promise.all(
-      batch.map(async (d) => {
+    // `concurrency` lanes take messages from the batch as they finish: one slow message does not
+    // hold the others back.
+    let next = 0;
+    const lane = async () => {
+      while (next < batch.length) {
+        const d = batch[next++]!;
         // Unsubscribed or erased since the audience was taken: not sent.
-        if (d.subscriberStatus !== 'active') return void skipped.push(d.subscriberId);
+        if (d.subscriberStatus !== 'active') {
+          skipped.push(d.subscriberId);
+          continue;
+        }
         const { compiled, count } = await renderer.render(d);
-        if (count === 0) return void skipped.push(d.subscriberId);
+        // A digest or alert with nothing this subscriber asked for is not sent to them.
+        if (count === 0 && issue!.kind !== 'manual') {
+          skipped.push(d.subscriberId);
+          continue;
+        }
         try {
           await mailer.send(await buildMessage(ctx, issue!, compiled, d, sender));
           sent.push(d.subscriberId);
         } catch (error) {
           await recordFailure(ctx, issueId, d, error);
         }
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
     await markSent(ctx.db, issueId, sent);
     await markSkipped(ctx.db, issueId, skipped);
-    await resetBounces(ctx.db, sent);
+    const hadBounced = new Set(batch.filter((d) => d.bounceCount > 0).map((d) => d.subscriberId));
+    await resetBounces(
+      ctx.db,
+      sent.filter((id) => hadBounced.has(id)),
+    );
     issue = await findIssue(ctx.db, issueId);
-    if (!issue || issue.status !== 'sending') return true;
+    if (issue?.status !== 'sending') return true;
   }
   return finishOrContinue(ctx, issueId, lease);
 }
@@ -162,7 +186,10 @@ async function recordFailure(ctx: AppContext, issueId: string, d: ClaimedDeliver
   } else {
     await markRetry(ctx.db, issueId, d.subscriberId, e.message, new Date(Date.now() + retryDelaySeconds(d.attempts) * 1000));
   }
-  ctx.log.warn({ issueId, subscriberId: d.subscriberId, permanent: e.permanent, attempt: d.attempts, err: e.message }, 'newsletter delivery failed');
+  ctx.log.warn(
+    { issueId, subscriberId: d.subscriberId, permanent: e.permanent, attempt: d.attempts, err: e.message },
+    'newsletter delivery failed',
+  );
 }
 
 /** Marks the issue sent when nothing is left, or enqueues the next slice (now, or when a retry is due). */
@@ -189,7 +216,8 @@ export function defineSendQueue(ctx: AppContext): void {
     retryDelay: 5,
     retryDelayMax: 300,
     expireInSeconds: 120,
-    concurrency: 2,
+    // One slice at a time per process: parallelism comes from the SMTP concurrency inside it.
+    concurrency: 1,
     handler: async ({ issueId }) => {
       await runSendSlice(ctx, issueId);
     },
@@ -200,4 +228,3 @@ export function defineSendQueue(ctx: AppContext): void {
 export async function ensureSendJobs(ctx: AppContext, issueIds: string[]): Promise<void> {
   for (const issueId of issueIds) await ctx.queue.send(SEND_QUEUE, { issueId });
 }
-

@@ -6,11 +6,12 @@ import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { Executor } from '../core/events.ts';
 import { formatAddress, headerText, isValidEmail } from '../mail/mail.headers.ts';
-import { getMailer } from '../mail/mailer.ts';
 import { MailSendError } from '../mail/mail.types.ts';
+import { getMailer } from '../mail/mailer.ts';
 import { loadAudienceSettings } from './audience.settings.ts';
 import { loadBranding } from './branding.settings.ts';
 import { announcementsBetween, announcementsByIds, type IssueAnnouncement } from './content.repository.ts';
+import { type CompiledIssue, compileIssue, MAX_HTML_BYTES } from './newsletters.render.ts';
 import {
   createDeliveries,
   deliveryCounts,
@@ -21,7 +22,6 @@ import {
   skipRemaining,
   updateIssue,
 } from './newsletters.repository.ts';
-import { type CompiledIssue, compileIssue, MAX_HTML_BYTES } from './newsletters.render.ts';
 import { buildMessage, SEND_QUEUE } from './newsletters.sender.ts';
 import type { IssueKind } from './newsletters.tables.ts';
 import { coverage } from './sources.ts';
@@ -50,7 +50,8 @@ export async function createIssue(trx: Executor, input: IssueInput, userId: stri
 
 export async function editIssue(trx: Executor, id: string, input: IssueInput): Promise<Issue> {
   const issue = await requireIssue(trx, id);
-  if (issue.status !== 'draft' && issue.status !== 'scheduled') throw new AppError('conflict', 'Only a draft or a scheduled issue can be edited.');
+  if (issue.status !== 'draft' && issue.status !== 'scheduled')
+    throw new AppError('conflict', 'Only a draft or a scheduled issue can be edited.');
   return (await updateIssue(trx, id, {
     subject: cleanSubject(input.subject),
     introduction: (input.introduction ?? '').slice(0, 20_000),
@@ -89,15 +90,28 @@ export async function sendTest(ctx: AppContext, id: string, to: string): Promise
     ctx,
     issue,
     compiled,
-    { subscriberId: crypto.randomUUID(), email: to, name: null, language: ctx.config.defaultLocale, subscriberStatus: 'active', sources: [], networks: [], attempts: 1 },
+    {
+      subscriberId: crypto.randomUUID(),
+      email: to,
+      name: null,
+      language: ctx.config.defaultLocale,
+      subscriberStatus: 'active',
+      sources: [],
+      networks: [],
+      attempts: 1,
+      bounceCount: 0,
+    },
     await mailer.sender(),
   );
   message.to = formatAddress(to);
   message.subject = `[TEST] ${message.subject}`;
+  // Built again by the transport with the test address and subject.
+  delete message.prebuilt;
   try {
     await mailer.send(message);
   } catch (error) {
-    if (error instanceof MailSendError) throw new AppError('unavailable', `The mail server did not take the test message: ${error.message}`);
+    if (error instanceof MailSendError)
+      throw new AppError('unavailable', `The mail server did not take the test message: ${error.message}`);
     throw error;
   }
 }
@@ -127,7 +141,10 @@ export async function startSending(ctx: AppContext, id: string, options: { confi
   const filter =
     issue.kind === 'manual'
       ? {}
-      : { frequency: issue.kind === 'alert' ? ('alert' as const) : issue.kind, ...coverage(await announcementsByIds(ctx.db, issue.announcementIds), await loadAudienceSettings(ctx.db)) };
+      : {
+          frequency: issue.kind === 'alert' ? ('alert' as const) : issue.kind,
+          ...coverage(await announcementsByIds(ctx.db, issue.announcementIds), await loadAudienceSettings(ctx.db)),
+        };
   return ctx.db.transaction().execute(async (trx) => {
     const locked = await findIssue(trx, id, true);
     if (!locked || (locked.status !== 'draft' && locked.status !== 'scheduled')) {
@@ -148,7 +165,8 @@ export async function startSending(ctx: AppContext, id: string, options: { confi
 }
 
 export async function schedule(db: Executor, id: string, at: Date): Promise<Issue> {
-  if (Number.isNaN(at.getTime()) || at.getTime() < Date.now() - 60_000) throw new AppError('validation_failed', 'Choose a date in the future.');
+  if (Number.isNaN(at.getTime()) || at.getTime() < Date.now() - 60_000)
+    throw new AppError('validation_failed', 'Choose a date in the future.');
   const updated = await updateIssue(db, id, { status: 'scheduled', scheduledAt: at }, ['draft', 'scheduled']);
   if (!updated) throw new AppError('conflict', 'Only a draft can be scheduled.');
   return updated;
@@ -171,7 +189,12 @@ export async function resume(ctx: AppContext, id: string): Promise<Issue> {
 
 export async function cancel(ctx: AppContext, id: string): Promise<Issue> {
   return ctx.db.transaction().execute(async (trx) => {
-    const updated = await updateIssue(trx, id, { status: 'cancelled', finishedAt: new Date() }, ['draft', 'scheduled', 'sending', 'paused']);
+    const updated = await updateIssue(trx, id, { status: 'cancelled', finishedAt: new Date() }, [
+      'draft',
+      'scheduled',
+      'sending',
+      'paused',
+    ]);
     if (!updated) throw new AppError('conflict', 'This issue can no longer be cancelled.');
     await skipRemaining(trx, id);
     return updated;

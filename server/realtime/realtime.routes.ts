@@ -2,6 +2,7 @@
 // receives small JSON messages ({topic, data}) as things happen on any process of the instance.
 import websocket from '@fastify/websocket';
 import { Type } from 'typebox';
+import { ConfigError } from '../config.ts';
 import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
@@ -13,8 +14,10 @@ import { decodeRealtimeMessage, PUBLIC_TOPICS } from './realtime.publish.ts';
 export function maxRealtimeConnections(env: Record<string, string | undefined> = process.env): number {
   const raw = env.REALTIME_MAX_CONNECTIONS?.trim();
   if (!raw) return 10_000;
-  const value = Number(raw);
-  return Number.isInteger(value) && value >= 0 && value <= 1_000_000 ? value : 10_000;
+  if (!/^\d+$/.test(raw) || Number(raw) > 1_000_000) {
+    throw new ConfigError('REALTIME_MAX_CONNECTIONS', 'must be a whole number from 0 (no live feed) to 1000000', raw);
+  }
+  return Number(raw);
 }
 
 const hubs = new WeakMap<AppContext, RealtimeHub>();

@@ -26,61 +26,88 @@ export interface SearchFilters {
 export interface SearchPage {
   items: ResourceRow[];
   total: number;
+  /** True when more resources match than were counted (searches stop at MAX_MATCHES). */
+  totalCapped: boolean;
+}
+
+/**
+ * A search ranks at most this many matches, the most recent ones. A vague query ("contrat") can
+ * match half the library: ranking every match would cost a full pass over them, while the most
+ * recent 500 are found by walking the date index and hold far more than anyone pages through.
+ * A precise query is served by the GIN index instead; PostgreSQL picks from its statistics.
+ */
+export const MAX_MATCHES = 500;
+
+const COLUMNS = sql.raw(
+  [
+    'r.id',
+    'r.ap_id as "apId"',
+    'r.origin',
+    'r.actor_id as "actorId"',
+    'r.network_name as "networkName"',
+    'r.network_handle as "networkHandle"',
+    'r.author_user_id as "authorUserId"',
+    'r.author_name as "authorName"',
+    'r.title',
+    'r.description_markdown as "descriptionMarkdown"',
+    'r.description_html as "descriptionHtml"',
+    'r.summary',
+    'r.link_url as "linkUrl"',
+    'r.url',
+    'r.tags',
+    'r.audience',
+    'r.language',
+    'r.licence',
+    'r.formats',
+    'r.status',
+    'r.published_at as "publishedAt"',
+    'r.created_at as "createdAt"',
+    'r.updated_at as "updatedAt"',
+  ].join(', '),
+);
+
+function conditions(f: SearchFilters) {
+  const conds = [sql<boolean>`true`];
+  if (!f.includeUnpublished) conds.push(sql<boolean>`status = 'published'`);
+  if (f.network === 'local') conds.push(sql<boolean>`origin = 'local'`);
+  else if (f.network) conds.push(sql<boolean>`network_handle = ${f.network}`);
+  if (f.tag) conds.push(sql<boolean>`tags @> array[${f.tag}]::text[]`);
+  if (f.audience) conds.push(sql<boolean>`audience = ${f.audience}`);
+  if (f.licence) conds.push(sql<boolean>`licence = ${f.licence}`);
+  if (f.format) conds.push(sql<boolean>`formats @> array[${f.format}]::text[]`);
+  return sql.join(conds, sql` and `);
 }
 
 export async function searchResources(db: Db, f: SearchFilters): Promise<SearchPage> {
   const q = f.q?.trim() ?? '';
-  let query = db.selectFrom('resources');
-  if (!f.includeUnpublished) query = query.where('status', '=', 'published');
-  if (q) query = query.where(sql<boolean>`search_vector @@ websearch_to_tsquery('french', ${q})`);
-  if (f.network === 'local') query = query.where('origin', '=', 'local');
-  else if (f.network) query = query.where('network_handle', '=', f.network);
-  if (f.tag) query = query.where(sql<boolean>`tags @> array[${f.tag}]::text[]`);
-  if (f.audience) query = query.where('audience', '=', f.audience);
-  if (f.licence) query = query.where('licence', '=', f.licence);
-  if (f.format) query = query.where(sql<boolean>`formats @> array[${f.format}]::text[]`);
-
-  const rows = await query
-    .select([
-      'id',
-      'ap_id as apId',
-      'origin',
-      'actor_id as actorId',
-      'network_name as networkName',
-      'network_handle as networkHandle',
-      'author_user_id as authorUserId',
-      'author_name as authorName',
-      'title',
-      'description_markdown as descriptionMarkdown',
-      'description_html as descriptionHtml',
-      'summary',
-      'link_url as linkUrl',
-      'url',
-      'tags',
-      'audience',
-      'language',
-      'licence',
-      'formats',
-      'status',
-      'published_at as publishedAt',
-      'created_at as createdAt',
-      'updated_at as updatedAt',
-      sql<number>`count(*) over ()`.as('total'),
-    ])
-    .$if(q !== '', (qb) => qb.orderBy(sql`ts_rank_cd(search_vector, websearch_to_tsquery('french', ${q}))`, 'desc'))
-    .orderBy('published_at', 'desc')
-    .orderBy('id')
-    .limit(f.limit)
-    .offset(f.offset)
-    .execute();
-  const total = rows.length > 0 ? Number(rows[0]!.total) : f.offset > 0 ? await countOnly(db, f) : 0;
-  return { items: rows.map(({ total: _t, ...row }) => row), total };
-}
-
-/** The total when the page asked for is past the end (the window count is then unavailable). */
-async function countOnly(db: Db, f: SearchFilters): Promise<number> {
-  const page = await searchResources(db, { ...f, limit: 1, offset: 0 });
-  return page.total;
+  const where = conditions(f);
+  if (q === '') {
+    const rows = await sql<ResourceRow>`select ${COLUMNS} from resources r where ${where}
+      order by r.published_at desc, r.id limit ${f.limit} offset ${f.offset}`.execute(db);
+    const count = await sql<{ n: number }>`select count(*)::int as n from resources where ${where}`.execute(db);
+    return { items: rows.rows, total: count.rows[0]?.n ?? 0, totalCapped: false };
+  }
+  const query = sql`websearch_to_tsquery('french', ${q})`;
+  // Rank the candidates, keep the page, and only then read the page's full rows.
+  const rows = await sql<ResourceRow & { total: number }>`
+    with c as materialized (
+      select id, published_at, search_vector from resources
+      where ${where} and search_vector @@ ${query}
+      order by published_at desc limit ${MAX_MATCHES}
+    ), top as (
+      select id, published_at, ts_rank_cd(search_vector, ${query}) as rank from c
+      order by rank desc, published_at desc, id limit ${f.limit} offset ${f.offset}
+    )
+    select ${COLUMNS}, (select count(*)::int from c) as total
+    from top join resources r on r.id = top.id
+    order by top.rank desc, top.published_at desc, top.id`.execute(db);
+  let total = rows.rows[0]?.total;
+  if (total === undefined) {
+    const count = await sql<{ n: number }>`select count(*)::int as n from (select 1 from resources
+      where ${where} and search_vector @@ ${query} limit ${MAX_MATCHES}) m`.execute(db);
+    total = count.rows[0]?.n ?? 0;
+  }
+  return { items: rows.rows.map(({ total: _t, ...row }) => row as ResourceRow), total, totalCapped: total >= MAX_MATCHES };
 }
 
 /** Plain substring scan, the baseline of the benchmark (no index can serve it). */

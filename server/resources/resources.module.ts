@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AppContext } from '../core/context.ts';
 import { LocalFileStorage } from '../storage/local-storage.ts';
 import type { FileStorage } from '../storage/storage.ts';
+import { unreferencedHashes } from './resources.repository.ts';
 import { type Deps, deleteResource } from './resources.service.ts';
 import { discardStored, field, type Upload } from './resources.upload.ts';
 
@@ -49,4 +50,29 @@ export async function withUpload<T>(m: ResourcesModule, upload: Upload, work: (d
 export async function removeResource(m: ResourcesModule, id: string): Promise<void> {
   const hashes = await m.ctx.db.transaction().execute((trx) => deleteResource(deps(m.ctx, trx), id));
   await discardStored(m.ctx.db, m.storage, hashes);
+}
+
+/**
+ * Removes stored contents that no resource refers to and that were not written for the last
+ * `graceMs` (an upload in progress has not committed its row yet). Such orphans are left by a crash
+ * between an upload and its transaction. Returns how many were removed.
+ */
+export async function sweepOrphanFiles(m: ResourcesModule, graceMs = 60 * 60 * 1000): Promise<number> {
+  const cutoff = Date.now() - graceMs;
+  let removed = 0;
+  let batch: string[] = [];
+  const flush = async () => {
+    for (const hash of await unreferencedHashes(m.ctx.db, batch)) {
+      await m.storage.delete(hash);
+      removed++;
+    }
+    batch = [];
+  };
+  for await (const file of m.storage.list()) {
+    if (file.modifiedAt.getTime() > cutoff) continue;
+    batch.push(file.hash);
+    if (batch.length >= 500) await flush();
+  }
+  await flush();
+  return removed;
 }

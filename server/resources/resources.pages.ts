@@ -6,18 +6,21 @@ import { Type } from 'typebox';
 import type { Locale } from '../config.ts';
 import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
+import { wantsActivityJson } from '../federation/adapter.ts';
+import { federationOf } from '../federation/federation.module.ts';
 import { FILE_KINDS, type FileKind, KINDS } from '../storage/file-type.ts';
 import { formatBytes } from '../storage/local-storage.ts';
 import { html, raw, type SafeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
 import { pageContext, sendPage } from '../web/layout.ts';
 import { creditLine, findLicence, LICENCES, licenceName } from './licences.ts';
+import { documentJson } from './resources.federation.ts';
 import type { ResourcesModule } from './resources.module.ts';
 import type { FileRow, ResourceRow } from './resources.repository.ts';
 import { fileUrl } from './resources.schemas.ts';
 import { AUDIENCES, viewResource } from './resources.service.ts';
 import type { Audience } from './resources.tables.ts';
-import { facets, searchResources } from './resources-search.repository.ts';
+import { type Facets, facets, searchResources } from './resources-search.repository.ts';
 import { foldAccents } from './text.ts';
 import './resources.messages.ts';
 
@@ -84,6 +87,20 @@ function resourceItem(r: ResourceRow, locale: Locale): SafeHtml {
   </li>`;
 }
 
+// The facet links need a pass over every published resource (tags are counted): computed at most
+// once a minute per process, not on every page view.
+const FACETS_TTL_MS = 60_000;
+const facetCache = new WeakMap<ResourcesModule, { at: number; data: Promise<Facets> }>();
+
+function cachedFacets(m: ResourcesModule): Promise<Facets> {
+  const hit = facetCache.get(m);
+  if (hit && Date.now() - hit.at < FACETS_TTL_MS) return hit.data;
+  const data = facets(m.ctx.db);
+  facetCache.set(m, { at: Date.now(), data });
+  data.catch(() => facetCache.delete(m));
+  return data;
+}
+
 async function listPage(m: ResourcesModule, request: FastifyRequest, query: Filters & { page?: number }) {
   const { locale } = pageContext(request, m.ctx);
   const filters: Filters = {};
@@ -101,7 +118,7 @@ async function listPage(m: ResourcesModule, request: FastifyRequest, query: Filt
       limit: PER_PAGE,
       offset: (page - 1) * PER_PAGE,
     }),
-    facets(m.ctx.db),
+    cachedFacets(m),
   ]);
   const pages = Math.max(1, Math.ceil(result.total / PER_PAGE));
   const any = FILTERS.some((k) => filters[k]);
@@ -156,7 +173,7 @@ async function listPage(m: ResourcesModule, request: FastifyRequest, query: Filt
       )}
     </nav>
     <section aria-labelledby="results-title">
-      <h2 id="results-title">${t(locale, 'resources.count', { count: result.total })}</h2>
+      <h2 id="results-title">${t(locale, 'resources.count', { count: result.totalCapped ? `${result.total.toLocaleString(locale)}+` : result.total.toLocaleString(locale) })}</h2>
       ${result.items.length === 0 ? html`<p>${t(locale, 'resources.none')}</p>` : html`<ul class="resources">${result.items.map((r) => resourceItem(r, locale))}</ul>`}
       ${
         pages > 1
@@ -213,6 +230,11 @@ export async function registerResourcePages(app: AppServer, m: ResourcesModule):
       throw error;
     }
     const r = view.resource;
+    if (wantsActivityJson(request)) {
+      const fed = federationOf(m.ctx);
+      if (!fed || r.origin !== 'local' || r.status !== 'published') throw new AppError('not_found', 'No such Document here.');
+      return reply.type('application/activity+json').send(JSON.stringify(await documentJson(m.ctx.db, r, fed.rt.urls)));
+    }
     const body = html`<article lang="${r.language}">
       <h1>${r.title}</h1>
       ${r.status !== 'published' ? html`<p class="notice" role="status">${t(locale, 'resources.unpublished')}</p>` : ''}

@@ -8,9 +8,19 @@ import { requireRole } from '../accounts/guards.ts';
 import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
+import { federationOf } from '../federation/federation.module.ts';
 import { registerResourceAdmin } from './resources.admin.ts';
 import { downloadFile } from './resources.download.ts';
-import { deps, fileStorageFor, inputFromUpload, type ResourcesModule, removeResource, withUpload } from './resources.module.ts';
+import { subscribeResourcesFederation } from './resources.federation.ts';
+import {
+  deps,
+  fileStorageFor,
+  inputFromUpload,
+  type ResourcesModule,
+  removeResource,
+  sweepOrphanFiles,
+  withUpload,
+} from './resources.module.ts';
 import { registerResourcePages } from './resources.pages.ts';
 import {
   ErrorSchema,
@@ -25,7 +35,7 @@ import {
   ResourceSchema,
 } from './resources.schemas.ts';
 import { addFile, createResource, LIMITS, updateResource, viewResource } from './resources.service.ts';
-import { field, maxFileBytes, receiveUpload } from './resources.upload.ts';
+import { abortedUploads, field, maxFileBytes, receiveUpload } from './resources.upload.ts';
 import { searchResources } from './resources-search.repository.ts';
 import { foldAccents } from './text.ts';
 
@@ -37,6 +47,9 @@ const multipartDoc =
 export async function registerResources(app: AppServer, ctx: AppContext): Promise<void> {
   const m: ResourcesModule = { ctx, storage: fileStorageFor(ctx) };
   await app.register(multipart, { throwFileSizeLimit: true });
+  app.addHook('onSend', async (request, reply) => {
+    if (abortedUploads.has(request)) reply.header('connection', 'close');
+  });
 
   app.get(
     '/api/v1/resources',
@@ -62,7 +75,7 @@ export async function registerResources(app: AppServer, ctx: AppContext): Promis
         limit: perPage,
         offset: (page - 1) * perPage,
       });
-      return { items: result.items.map(presentSummary), total: result.total, page, perPage };
+      return { items: result.items.map(presentSummary), total: result.total, totalCapped: result.totalCapped, page, perPage };
     },
   );
 
@@ -171,6 +184,21 @@ export async function registerResources(app: AppServer, ctx: AppContext): Promis
     { schema: { params: Type.Object({ id: Type.String(), fileId: Type.String() }) } },
     async (request, reply) => downloadFile(m, request, reply, request.params.id, request.params.fileId),
   );
+
+  // Files orphaned by a crash between an upload and its transaction: removed once per start, in
+  // the background, by the process that runs jobs.
+  if (ctx.config.role !== 'web') {
+    app.addHook('onReady', async () => {
+      sweepOrphanFiles(m).then(
+        (removed) => removed > 0 && ctx.log.info({ removed }, 'resources: removed orphaned files'),
+        (error) => ctx.log.error({ err: error }, 'resources: could not sweep orphaned files'),
+      );
+    });
+  }
+
+  // Outgoing federation (Create/Update/Delete of Documents) when the federation module is present.
+  const fed = federationOf(ctx);
+  if (fed) subscribeResourcesFederation(fed.rt);
 
   await registerResourcePages(app, m);
   await registerResourceAdmin(app, m);

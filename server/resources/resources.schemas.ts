@@ -50,6 +50,9 @@ export const ResourceSchema = Type.Object({
 export const ResourcePageSchema = Type.Object({
   items: Type.Array(Type.Omit(ResourceSchema, ['files', 'description', 'descriptionHtml'])),
   total: Type.Integer(),
+  totalCapped: Type.Boolean({
+    description: 'True when more resources match than were counted (a search ranks the 500 most recent matches)',
+  }),
   page: Type.Integer(),
   perPage: Type.Integer(),
 });

@@ -68,7 +68,7 @@ export function normaliseTags(tags: readonly string[] | string | undefined): str
   const list = typeof tags === 'string' ? tags.split(',') : (tags ?? []);
   const out: string[] = [];
   for (const raw of list) {
-    const tag = raw.normalize('NFC').replace(/^#/, '').replace(/\s+/g, ' ').trim().toLowerCase();
+    const tag = raw.normalize('NFC').trim().replace(/^#+/, '').replace(/\s+/g, ' ').trim().toLowerCase();
     if (!tag) continue;
     if (Array.from(tag).length > LIMITS.tag) throw invalid('tags', 'tag', `A tag must have at most ${LIMITS.tag} characters.`);
     if (!out.includes(tag)) out.push(tag);

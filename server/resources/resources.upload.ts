@@ -22,6 +22,12 @@ export async function maxFileBytes(db: Kysely<Database>): Promise<number> {
   return value !== undefined && value > 0 ? value : DEFAULT_MAX_FILE_BYTES;
 }
 
+/**
+ * Requests whose upload was cut short: the rest of their body is never read, so their connection
+ * must close after the answer (a kept-alive connection would hang the client's next request).
+ */
+export const abortedUploads = new WeakSet<FastifyRequest>();
+
 export interface Upload {
   fields: Record<string, string[]>;
   files: StoredFile[];
@@ -50,10 +56,12 @@ export async function receiveUpload(
   const upload: Upload = { fields: {}, files: [], created: [] };
   try {
     const parts = request.parts({
-      limits: { fileSize: options.maxBytes + 1, files: options.maxFiles, fields: 50, fieldSize: 64 * 1024, parts: 100 },
+      limits: { fileSize: options.maxBytes + 1, files: options.maxFiles, fields: 50, fieldSize: 128 * 1024, parts: 100 },
     });
     for await (const part of parts as AsyncIterableIterator<Multipart>) {
       if (part.type === 'field') {
+        // busboy cuts an over-long field silently: refuse rather than store half a description.
+        if (part.valueTruncated) throw new AppError('payload_too_large', `The field ${part.fieldname} is too long.`);
         if (typeof part.value === 'string') {
           const list = upload.fields[part.fieldname] ?? [];
           list.push(part.value);
@@ -72,6 +80,7 @@ export async function receiveUpload(
       upload.files.push({ hash: stored.hash, size: stored.size, kind: stored.checked, name });
     }
   } catch (error) {
+    abortedUploads.add(request);
     await discardStored(db, storage, upload.created).catch((e) => request.log.error({ err: e }, 'could not remove refused upload'));
     throw translateMultipartError(error);
   }

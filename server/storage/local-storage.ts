@@ -135,6 +135,23 @@ export class LocalFileStorage implements FileStorage {
     await fs.promises.rm(this.pathOf(hash), { force: true });
   }
 
+  async *list(): AsyncIterable<{ hash: string; modifiedAt: Date }> {
+    for (const first of await readDir(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(first)) continue;
+      for (const second of await readDir(path.join(this.root, first))) {
+        const dir = path.join(this.root, first, second);
+        for (const name of await readDir(dir)) {
+          if (!isContentHash(name)) continue;
+          try {
+            yield { hash: name, modifiedAt: (await fs.promises.stat(path.join(dir, name))).mtime };
+          } catch {
+            // removed meanwhile
+          }
+        }
+      }
+    }
+  }
+
   /** Number of temporary files present (tests check that a refused upload left none). */
   temporaryCount(): number {
     return fs.readdirSync(path.join(this.root, TMP)).length;
@@ -151,6 +168,14 @@ export class LocalFileStorage implements FileStorage {
         // removed meanwhile by another process
       }
     }
+  }
+}
+
+async function readDir(dir: string): Promise<string[]> {
+  try {
+    return await fs.promises.readdir(dir);
+  } catch {
+    return [];
   }
 }
 

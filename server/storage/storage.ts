@@ -45,6 +45,8 @@ export interface FileStorage {
   exists(hash: string): Promise<boolean>;
   /** Removes the content if present. Callers make sure nothing refers to it any more. */
   delete(hash: string): Promise<void>;
+  /** Every stored content with its last write (or last deduplicated put), for clean-ups. */
+  list(): AsyncIterable<{ hash: string; modifiedAt: Date }>;
 }
 
 export function isContentHash(value: string): boolean {

@@ -4,9 +4,9 @@
 import crypto from 'node:crypto';
 import type { AppContext } from '../core/context.ts';
 import { formatAddress } from '../mail/mail.headers.ts';
-import { getMailer } from '../mail/mailer.ts';
 import { hostOf } from '../mail/mail.settings.ts';
 import { MailSendError } from '../mail/mail.types.ts';
+import { getMailer } from '../mail/mailer.ts';
 import { escapeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
 import { findSubscriberById } from './subscribers.repository.ts';

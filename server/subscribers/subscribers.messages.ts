@@ -56,7 +56,8 @@ addMessages({
       'Bonjour, quelqu’un (vous, sans doute) a demandé à recevoir la lettre d’information de {instance} à cette adresse.',
     'newsletter.mail.confirm.button': 'Confirmer mon abonnement',
     'newsletter.mail.manage.subject': 'Votre abonnement à la lettre de {instance}',
-    'newsletter.mail.manage.body': 'Bonjour, vous êtes déjà abonné·e à la lettre d’information de {instance}. Vous pouvez modifier vos préférences ici.',
+    'newsletter.mail.manage.body':
+      'Bonjour, vous êtes déjà abonné·e à la lettre d’information de {instance}. Vous pouvez modifier vos préférences ici.',
     'newsletter.mail.manage.button': 'Mes préférences',
     'newsletter.mail.ignore': 'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : rien ne sera envoyé.',
   },
@@ -77,7 +78,8 @@ addMessages({
     'newsletter.consent': 'Consent',
     'newsletter.subscribe': 'Subscribe',
     'newsletter.sent.title': 'Check your mailbox',
-    'newsletter.sent.body': 'If the address is valid, a message was just sent to it. Click the link inside (valid for 48 hours) to confirm.',
+    'newsletter.sent.body':
+      'If the address is valid, a message was just sent to it. Click the link inside (valid for 48 hours) to confirm.',
     'newsletter.confirm.title': 'Confirm your subscription',
     'newsletter.confirm.body': 'Press the button to confirm your subscription.',
     'newsletter.confirm.button': 'I confirm my subscription',
@@ -97,7 +99,8 @@ addMessages({
       'This is everything we keep about you: your address, your name if given, your preferences, the history of your consents and the list of newsletters sent.',
     'newsletter.mydata.download': 'Download my data (JSON)',
     'newsletter.mydata.erase': 'Erase my data',
-    'newsletter.mydata.eraseHint': 'Erasure is final. Only a fingerprint (SHA-256) of the address is kept, so that an import cannot subscribe you again.',
+    'newsletter.mydata.eraseHint':
+      'Erasure is final. Only a fingerprint (SHA-256) of the address is kept, so that an import cannot subscribe you again.',
     'newsletter.erased.title': 'Data erased',
     'newsletter.erased.body': 'All your data has been erased.',
     'newsletter.links': 'Manage my subscription',

@@ -26,7 +26,9 @@ import {
 } from './subscribers.service.ts';
 import { subscriberFromToken, tokenFor } from './tokens.ts';
 
-const StrOrList = Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: 60 })]));
+const StrOrList = Type.Optional(
+  Type.Union([Type.String({ maxLength: 200 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: 60 })]),
+);
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 600 })) });
 const SubscribeBody = Type.Object({
   email: Type.String({ maxLength: 320 }),
@@ -91,7 +93,7 @@ export async function subscriberPages(app: AppServer, ctx: AppContext): Promise<
     };
     return sendPage(reply, request, ctx, {
       title: t(locale, 'newsletter.title'),
-      status: error ? (reply.statusCode >= 400 ? reply.statusCode : 400) : 200,
+      status: error ? Math.max(reply.statusCode, 400) : 200,
       body: html`<h1>${t(locale, 'newsletter.title')}</h1>
 <p>${t(locale, 'newsletter.intro')}</p>
 ${error ? html`<div role="alert" class="notice error"><p>${error}</p></div>` : ''}

@@ -169,7 +169,9 @@ export async function suppress(db: Db, emailHash: string, reason: 'erased' | 'un
     .insertInto('email_suppressions')
     .values({ email_hash: emailHash, reason })
     .onConflict((oc) =>
-      oc.column('email_hash').doUpdateSet({ reason: sql`case when email_suppressions.reason = 'erased' then 'erased' else excluded.reason end` }),
+      oc
+        .column('email_hash')
+        .doUpdateSet({ reason: sql`case when email_suppressions.reason = 'erased' then 'erased' else excluded.reason end` }),
     )
     .execute();
 }
@@ -214,7 +216,11 @@ export async function listSubscribersPage(db: Db, afterEmail: string, limit: num
 }
 
 export async function countByStatus(db: Db): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('subscribers').select(['status', db.fn.countAll<number>().as('n')]).groupBy('status').execute();
+  const rows = await db
+    .selectFrom('subscribers')
+    .select(['status', db.fn.countAll<number>().as('n')])
+    .groupBy('status')
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
@@ -235,7 +241,15 @@ export async function purgeUnsubscribedBefore(db: Db, before: Date): Promise<num
     .limit(1000)
     .execute();
   for (const s of old) await suppress(db, s.email_hash, 'unsubscribed');
-  if (old.length > 0) await db.deleteFrom('subscribers').where('id', 'in', old.map((s) => s.id)).execute();
+  if (old.length > 0)
+    await db
+      .deleteFrom('subscribers')
+      .where(
+        'id',
+        'in',
+        old.map((s) => s.id),
+      )
+      .execute();
   return old.length;
 }
 

@@ -5,7 +5,7 @@ import { sha256Hex } from '../accounts/secrets.ts';
 import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { Executor } from '../core/events.ts';
-import { normaliseEmail } from '../mail/mail.headers.ts';
+import { headerText, normaliseEmail } from '../mail/mail.headers.ts';
 import { addressProblem } from './email-policy.ts';
 import {
   deleteSubscriber,
@@ -51,8 +51,7 @@ export interface SubscribeInput {
 }
 
 export function cleanName(name: string | null | undefined): string | null {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: names never carry control characters.
-  const clean = (name ?? '').replace(/[\u0000-\u001f\u007f<>"]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100);
+  const clean = headerText((name ?? '').replace(/[<>"]+/g, ' '), 100);
   return clean === '' ? null : clean;
 }
 
@@ -132,7 +131,8 @@ export async function requestSubscription(
 
 export async function confirmSubscription(ctx: AppContext, trx: Executor, subscriberId: string): Promise<Subscriber> {
   const subscriber = await findSubscriberById(trx, subscriberId);
-  if (!subscriber) throw new AppError('not_found', 'This subscription no longer exists: subscribe again.', { reason: 'newsletter.link.unknown' });
+  if (!subscriber)
+    throw new AppError('not_found', 'This subscription no longer exists: subscribe again.', { reason: 'newsletter.link.unknown' });
   if (subscriber.status === 'active') return subscriber;
   if (subscriber.status !== 'pending') {
     throw new AppError('gone', 'This link was for an earlier subscription: subscribe again.', { reason: 'newsletter.link.expired' });

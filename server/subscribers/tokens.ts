@@ -32,9 +32,13 @@ export function makeToken(secret: string, purpose: TokenPurpose, subscriberId: s
 
 /** The subscriber id the token was made for; throws bad_request (forged) or gone (expired). */
 export function readToken(secret: string, token: string, purpose: TokenPurpose, now = Date.now()): string {
-  const invalid = new AppError('bad_request', 'This link is not valid: it may have been cut or changed. Use the link from the latest email.', {
-    reason: 'newsletter.link.invalid',
-  });
+  const invalid = new AppError(
+    'bad_request',
+    'This link is not valid: it may have been cut or changed. Use the link from the latest email.',
+    {
+      reason: 'newsletter.link.invalid',
+    },
+  );
   const [body, signature, extra] = token.split('.');
   if (!body || !signature || extra !== undefined || token.length > 500) throw invalid;
   if (!safeEqual(signature, sign(secret, body))) throw invalid;

@@ -9,6 +9,7 @@ import type { AppServer } from '../core/http.ts';
 import { html, type SafeHtml } from './html.ts';
 import { addMessages, t } from './i18n.ts';
 import { pageContext, sendPage } from './layout.ts';
+import { localPath } from './local-path.ts';
 
 addMessages({
   fr: {
@@ -51,7 +52,8 @@ function backTo(request: FastifyRequest, ctx: AppContext): string {
   try {
     const url = new URL(referer);
     const origins = [ctx.config.publicUrl, `${request.protocol}://${request.host}`];
-    return origins.includes(url.origin) ? `${url.pathname}${url.search}` : '/';
+    // The path goes through localPath: "http://host//evil.example" has the path "//evil.example".
+    return (origins.includes(url.origin) && localPath(`${url.pathname}${url.search}`)) || '/';
   } catch {
     return '/';
   }

@@ -9,6 +9,7 @@ const catalog: Record<Locale, Messages> = {
   fr: {
     'site.skip': 'Aller au contenu',
     'nav.home': 'Accueil',
+    'nav.main': 'Navigation principale',
     'nav.admin': 'Administration',
     'nav.login': 'Se connecter',
     'nav.logout': 'Se déconnecter',
@@ -16,10 +17,16 @@ const catalog: Record<Locale, Messages> = {
     'footer.about': 'Un réseau du mouvement des AMAP, sur un logiciel libre, sans publicité ni pistage.',
     'error.title': 'Erreur',
     'error.notFound': 'Cette page n’existe pas.',
+    'error.gone': 'Cette page a été supprimée.',
+    'error.rateLimited': 'Trop de demandes en peu de temps : attendez quelques minutes puis réessayez.',
+    'error.unavailable': 'Le service est momentanément indisponible : réessayez dans quelques minutes.',
+    'error.internal': 'Une erreur imprévue s’est produite de notre côté. Réessayez ; si cela recommence, prévenez l’équipe du réseau.',
+    'error.generic': 'Cette demande n’a pas pu aboutir : revenez en arrière, vérifiez ce qui a été saisi et réessayez.',
   },
   en: {
     'site.skip': 'Skip to content',
     'nav.home': 'Home',
+    'nav.main': 'Main navigation',
     'nav.admin': 'Administration',
     'nav.login': 'Sign in',
     'nav.logout': 'Sign out',
@@ -27,6 +34,11 @@ const catalog: Record<Locale, Messages> = {
     'footer.about': 'A network of the AMAP movement, on free software, with no advertising and no tracking.',
     'error.title': 'Error',
     'error.notFound': 'This page does not exist.',
+    'error.gone': 'This page was deleted.',
+    'error.rateLimited': 'Too many requests in a short time: wait a few minutes and try again.',
+    'error.unavailable': 'The service is unavailable for a moment: try again in a few minutes.',
+    'error.internal': 'Something went wrong on our side. Try again; if it happens again, tell the network’s team.',
+    'error.generic': 'This request could not be completed: go back, check what was entered and try again.',
   },
 };
 

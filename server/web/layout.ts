@@ -2,6 +2,7 @@
 // the main content, a footer. Light (one small stylesheet, no web fonts, no third-party request),
 // readable without JavaScript; scripts only enhance, loaded as deferred modules.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { csrfToken } from '../accounts/csrf.ts';
 import type { Locale } from '../config.ts';
 import type { AppContext } from '../core/context.ts';
 import '../core/request-user.ts';
@@ -24,6 +25,8 @@ export interface PageContext {
   instanceName: string;
   user: { displayName: string | null; email: string; role: string } | null;
   path: string;
+  /** The CSRF token of the session ('' without one): the layout's logout form carries it. */
+  csrf: string;
 }
 
 export function pageContext(request: FastifyRequest, ctx: AppContext): PageContext {
@@ -32,19 +35,50 @@ export function pageContext(request: FastifyRequest, ctx: AppContext): PageConte
     instanceName: ctx.config.instanceName,
     user: request.user ?? null,
     path: request.url.split('?')[0] ?? '/',
+    csrf: csrfToken(request),
   };
 }
 
+// Public links of the header. Each capability adds its own at registration:
+//   addNavLink({ href: '/announcements', label: { fr: 'Annonces', en: 'Announcements' }, order: 10 })
+// Links are shown by increasing `order`, after "Accueil" and before the account links.
+export interface NavLink {
+  href: string;
+  label: Record<Locale, string>;
+  order: number;
+}
+
+const navLinks: NavLink[] = [];
+
+/** Adds a header link (once per href: several instances in one process register the same links). */
+export function addNavLink(link: NavLink): void {
+  if (navLinks.some((l) => l.href === link.href)) return;
+  navLinks.push(link);
+  navLinks.sort((a, b) => a.order - b.order || a.href.localeCompare(b.href));
+}
+
+/** The header links, in display order. */
+export function headerLinks(): readonly NavLink[] {
+  return navLinks;
+}
+
+const isCurrent = (path: string, href: string) => (href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`));
+
 export function renderPage(pc: PageContext, options: PageOptions): string {
   const { locale } = pc;
-  const nav = html`<nav aria-label="${locale === 'fr' ? 'Navigation principale' : 'Main navigation'}">
+  const link = (href: string, label: string) => html`<li><a href="${href}"${isCurrent(pc.path, href) ? html` aria-current="page"` : ''}>${label}</a></li>`;
+  // The logout form carries the session's CSRF token; a same-origin request without it is still
+  // accepted (see accounts/auth.plugin.ts), for pages rendered without a session token.
+  const csrf = pc.csrf ? html`<input type="hidden" name="_csrf" value="${pc.csrf}">` : '';
+  const nav = html`<nav aria-label="${t(locale, 'nav.main')}">
       <ul>
-        <li><a href="/"${pc.path === '/' ? html` aria-current="page"` : ''}>${t(locale, 'nav.home')}</a></li>
+        ${link('/', t(locale, 'nav.home'))}
+        ${navLinks.map((l) => link(l.href, l.label[locale]))}
         ${
           pc.user
-            ? html`<li><a href="/admin">${t(locale, 'nav.admin')}</a></li>
-        <li><form method="post" action="/logout" class="inline"><button type="submit" class="link">${t(locale, 'nav.logout')}</button></form></li>`
-            : html`<li><a href="/login">${t(locale, 'nav.login')}</a></li>`
+            ? html`${link('/admin', t(locale, 'nav.admin'))}
+        <li><form method="post" action="/logout" class="inline">${csrf}<button type="submit" class="link">${t(locale, 'nav.logout')}</button></form></li>`
+            : link('/login', t(locale, 'nav.login'))
         }
       </ul>
     </nav>`;
@@ -76,9 +110,32 @@ ${options.body}
 </html>`.value;
 }
 
+// Pages load only what this site serves (scripts, styles, fonts, connections); images may come from
+// elsewhere (an editor's illustration). No page may be framed by another site (clickjacking).
+const PAGE_CSP = [
+  "default-src 'self'",
+  "img-src 'self' https: http:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const PAGE_HEADERS: Record<string, string> = {
+  'content-security-policy': PAGE_CSP,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'same-origin',
+};
+
 export function sendPage(reply: FastifyReply, request: FastifyRequest, ctx: AppContext, options: PageOptions): FastifyReply {
+  const pc = pageContext(request, ctx);
+  // A capability that set one of these headers itself keeps its own value.
+  for (const [name, value] of Object.entries(PAGE_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
+  // A signed-in page shows personal data (and CSRF tokens): no cache may keep it.
+  if (pc.user && !reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store');
   return reply
     .code(options.status ?? 200)
     .type('text/html; charset=utf-8')
-    .send(renderPage(pageContext(request, ctx), options));
+    .send(renderPage(pc, options));
 }

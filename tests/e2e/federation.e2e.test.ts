@@ -14,7 +14,7 @@ describe('federation between instances', () => {
       startNetwork('idf'),
       startNetwork('miramap', { FEDERATION_RELAY: 'true' }),
     ]);
-  }, 60_000);
+  }, 240_000);
 
   afterAll(async () => {
     await Promise.all([aura?.destroy(), idf?.destroy(), national?.destroy()]);
@@ -83,7 +83,10 @@ describe('federation between instances', () => {
       tags: ['fete', 'auvergne'],
     });
     // The Article at its page URL, for ActivityPub clients.
-    const article = (await (await fetch(published.apId, { headers: { accept: 'application/activity+json' } })).json()) as Record<string, any>;
+    const article = (await (await fetch(published.apId, { headers: { accept: 'application/activity+json' } })).json()) as Record<
+      string,
+      any
+    >;
     expect(article.type).toBe('Article');
     expect(article.name).toBe('Fête des AMAP en Auvergne');
     expect(article.attributedTo).toBe(`${aura.url}/ap/actors/aura`);
@@ -110,7 +113,7 @@ describe('federation between instances', () => {
     } finally {
       await relayed.destroy();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('sends edits as Update and deletions as Delete; the object answers 410 afterwards', async () => {
     await edit(aura, published.id, { title: 'Fête des AMAP en Auvergne (reportée)' });

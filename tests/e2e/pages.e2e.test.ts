@@ -29,7 +29,17 @@ export const PAGES: PageCase[] = [
   { path: '/', as: 'anonymous' },
   { path: '/login', as: 'anonymous' },
   { path: '/setup', as: 'anonymous' },
+  { path: '/announcements', as: 'anonymous' },
+  { path: '/resources', as: 'anonymous' },
+  { path: '/newsletter', as: 'anonymous' },
+  { path: '/newsletters', as: 'anonymous' },
   { path: '/admin', as: 'admin' },
+  { path: '/admin/tokens', as: 'admin' },
+  { path: '/admin/users', as: 'admin' },
+  { path: '/admin/announcements/new', as: 'editor' },
+  { path: '/admin/resources', as: 'editor' },
+  { path: '/admin/resources/new', as: 'editor' },
+  { path: '/admin/federation', as: 'admin' },
 ];
 
 describe.skipIf(skipBrowserTests)('pages in a browser', () => {

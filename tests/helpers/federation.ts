@@ -1,7 +1,8 @@
 // Helpers for federation tests: instances named like networks, an admin token on each, calls to
 // the REST API, publishing announcements, and waiting (polling) for something to become true.
-import { createAnnouncement, deleteAnnouncement, updateAnnouncement } from '../../server/announcements/announcements.service.ts';
+
 import type { AnnouncementInput } from '../../server/announcements/announcements.domain.ts';
+import { createAnnouncement, deleteAnnouncement, updateAnnouncement } from '../../server/announcements/announcements.service.ts';
 import type { AppContext } from '../../server/core/context.ts';
 import { createUserWithToken } from './accounts.ts';
 import { startTestInstance, type TestInstance } from './instance.ts';
@@ -36,7 +37,7 @@ export async function startNetwork(handle: string, env: Record<string, string> =
 
 export async function waitFor<T>(
   check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  { timeoutMs = 15_000, intervalMs = 100, what = 'condition' } = {},
+  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -85,4 +86,114 @@ export async function follow(follower: Network, target: Network): Promise<void> 
     },
     { what: `${follower.handle} → ${target.handle} accepted` },
   );
+}
+
+// --- A fake remote server: one actor with an RSA key, an inbox that records, objects to fetch ---
+
+export interface FakeServer {
+  url: string;
+  actorId: string;
+  keyId: string;
+  /** Activities received, in order, with the path they were posted to. */
+  received: Array<{ path: string; body: any; headers: Record<string, string | string[] | undefined> }>;
+  /** Status code to answer on POST (default 202) and delay before answering. */
+  respond: { status: number; delayMs: number };
+  /** Documents served on GET, by path. */
+  documents: Map<string, unknown>;
+  sign(inbox: string, activity: unknown, options?: { body?: string; date?: Date; keyId?: string }): Promise<Response>;
+  /** The signed headers and body of a POST, without sending it. */
+  prepare(inbox: string, activity: unknown): Promise<{ headers: Headers; body: string }>;
+  close(): Promise<void>;
+}
+
+export async function startFakeServer(name = 'fake', options: { sharedInbox?: boolean } = {}): Promise<FakeServer> {
+  const http = await import('node:http');
+  const { generateCryptoKeyPair, signRequest } = await import('@fedify/fedify');
+  const { exportSpki } = await import('@fedify/vocab-runtime');
+  const { Temporal } = await import('@js-temporal/polyfill');
+  const keys = await generateCryptoKeyPair('RSASSA-PKCS1-v1_5');
+  const pem = await exportSpki(keys.publicKey);
+  const documents = new Map<string, unknown>();
+  const received: FakeServer['received'] = [];
+  const respond = { status: 202, delayMs: 0 };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method === 'POST') {
+        let body: unknown = null;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {}
+        const answer = () => {
+          received.push({ path: req.url ?? '', body, headers: req.headers });
+          res.writeHead(respond.status).end();
+        };
+        if (respond.delayMs > 0) setTimeout(answer, respond.delayMs);
+        else answer();
+        return;
+      }
+      const doc = documents.get(req.url ?? '');
+      if (doc === undefined) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/activity+json' }).end(JSON.stringify(doc));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const actorId = `${url}/actor`;
+  const keyId = `${actorId}#main-key`;
+  documents.set('/actor', {
+    '@context': ['https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/v1'],
+    id: actorId,
+    type: 'Organization',
+    preferredUsername: name,
+    name: `Réseau ${name}`,
+    inbox: `${url}/actor/inbox`,
+    ...(options.sharedInbox === false ? {} : { endpoints: { sharedInbox: `${url}/inbox` } }),
+    publicKey: { id: keyId, owner: actorId, publicKeyPem: pem },
+  });
+  return {
+    url,
+    actorId,
+    keyId,
+    received,
+    respond,
+    documents,
+    async sign(inbox, activity, opts = {}) {
+      const body = opts.body ?? JSON.stringify(activity);
+      const request = new Request(inbox, {
+        method: 'POST',
+        headers: { 'content-type': 'application/activity+json' },
+        body: JSON.stringify(activity),
+      });
+      const signed = await signRequest(request, keys.privateKey, new URL(opts.keyId ?? keyId), {
+        spec: 'draft-cavage-http-signatures-12',
+        ...(opts.date ? { currentTime: Temporal.Instant.from(opts.date.toISOString()) as any } : {}),
+      });
+      // A tampered body keeps the signature made for the original one.
+      return fetch(inbox, { method: 'POST', headers: signed.headers, body });
+    },
+    async prepare(inbox, activity) {
+      const body = JSON.stringify(activity);
+      const request = new Request(inbox, { method: 'POST', headers: { 'content-type': 'application/activity+json' }, body });
+      const signed = await signRequest(request, keys.privateKey, new URL(keyId), { spec: 'draft-cavage-http-signatures-12' });
+      return { headers: signed.headers, body };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** True when `queue` has no job waiting, running or scheduled for a retry. */
+export async function queueIdle(ctx: AppContext, queue: string): Promise<boolean> {
+  const jobs = await ctx.queue.boss.findJobs(queue, { limit: 10_000 });
+  return !jobs.some((j) => j.state === 'created' || j.state === 'active' || j.state === 'retry');
+}
+
+/** The jobs of `queue` (all states), for assertions on retries. */
+export function jobsOf(ctx: AppContext, queue: string) {
+  return ctx.queue.boss.findJobs<any>(queue, { limit: 10_000 });
 }

@@ -68,7 +68,7 @@ export function runProgram(env: Record<string, string>, args: string[] = ['serve
 }
 
 /** Run the program until it exits on its own (a refused start); kill it after `timeoutMs`. */
-export async function runToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; stderr: string }> {
+export async function runToExit(env: Record<string, string>, timeoutMs = 100_000): Promise<{ code: number | null; stderr: string }> {
   const run = runProgram(env);
   const timer = setTimeout(() => run.child.kill('SIGKILL'), timeoutMs);
   try {

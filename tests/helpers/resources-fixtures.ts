@@ -51,7 +51,11 @@ export function makeZip(entries: ZipInput[]): Buffer {
 export function makeOdt(text = 'Contrat type'): Buffer {
   return makeZip([
     { name: 'mimetype', data: Buffer.from('application/vnd.oasis.opendocument.text') },
-    { name: 'content.xml', data: Buffer.from(`<?xml version="1.0"?><office:document-content><text>${text}</text></office:document-content>`), deflate: true },
+    {
+      name: 'content.xml',
+      data: Buffer.from(`<?xml version="1.0"?><office:document-content><text>${text}</text></office:document-content>`),
+      deflate: true,
+    },
     { name: 'META-INF/manifest.xml', data: Buffer.from('<manifest/>'), deflate: true },
   ]);
 }

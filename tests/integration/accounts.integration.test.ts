@@ -1,5 +1,7 @@
 // Accounts end to end over real HTTP: API tokens, roles, login, rate limit, sessions, CSRF.
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countLoginAttempt, LOGIN_LIMIT_PER_IP } from '../../server/accounts/rate-limit.ts';
 import { cookieFrom, createTestUser, createUserWithToken, csrfFrom, loginSession } from '../helpers/accounts.ts';
 import { usingPostgres } from '../helpers/database.ts';
 import { startTestInstance, type TestInstance } from '../helpers/instance.ts';
@@ -122,6 +124,29 @@ describe(`accounts (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(JSON.stringify(rows)).not.toContain(user.email);
   });
 
+  it('login is rate-limited per IP address too, whatever the email', async () => {
+    const ip = '192.0.2.77';
+    for (let i = 0; i < LOGIN_LIMIT_PER_IP; i++) await countLoginAttempt(instance.ctx, ip, `person${i}@example.org`);
+    await expect(countLoginAttempt(instance.ctx, ip, 'someone-else@example.org')).rejects.toMatchObject({ code: 'rate_limited' });
+    await expect(countLoginAttempt(instance.ctx, '192.0.2.78', 'someone-else@example.org')).resolves.toBeUndefined();
+  });
+
+  it('sessions slide: a session seen over an hour ago is extended to 30 days', async () => {
+    const { user, password } = await createTestUser(instance.ctx, 'editor');
+    const session = await loginSession(base, user.email, password);
+    const inADay = new Date(Date.now() + 24 * 3600 * 1000);
+    await instance.ctx.db
+      .updateTable('sessions')
+      .set({ last_seen_at: new Date(Date.now() - 2 * 3600 * 1000), expires_at: inADay })
+      .where('user_id', '=', user.id)
+      .execute();
+    const me = await fetch(`${base}/api/v1/me`, { headers: { cookie: session.cookie } });
+    expect(me.status).toBe(200);
+    expect(cookieFrom(me, 'amap_session')).toBe(session.cookie.split('=')[1]);
+    const row = await instance.ctx.db.selectFrom('sessions').select('expires_at').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    expect(row.expires_at.getTime()).toBeGreaterThan(Date.now() + 29 * 24 * 3600 * 1000);
+  });
+
   it('sessions: an expired session is anonymous and the login page asks again; logout deletes it', async () => {
     const { user, password } = await createTestUser(instance.ctx, 'editor');
     const session = await loginSession(base, user.email, password);
@@ -178,9 +203,30 @@ describe(`accounts (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(none.status).toBe(403);
     expect((await none.json()).error.code).toBe('csrf_failed');
     expect((await post({ name: 'b', _csrf: `${session.csrf.slice(0, -2)}00` })).status).toBe(403);
+    const browser = await fetch(`${base}/admin/tokens`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'content-type': FORM, accept: 'text/html' },
+      body: form({ name: 'x' }),
+    });
+    expect(browser.status).toBe(403);
+    expect(await browser.text()).toContain('Ce formulaire a expiré');
     const good = await post({ name: 'c', _csrf: session.csrf });
     expect(good.status).toBe(201);
-    expect(await good.text()).toMatch(/amap_[\w-]{40,}/);
+    const shown = /amap_[\w-]{40,}/.exec(await good.text())![0];
+    expect((await fetch(`${base}/api/v1/me`, { headers: bearer(shown) })).status).toBe(200);
+    // Shown once: the tokens page lists it by its prefix only.
+    const listing = await (await fetch(`${base}/admin/tokens`, { headers: { cookie: session.cookie } })).text();
+    expect(listing).toContain(shown.slice(0, 12));
+    expect(listing).not.toContain(shown);
+    const [made] = await (await fetch(`${base}/api/v1/tokens`, { headers: bearer(shown) })).json();
+    const revoke = await fetch(`${base}/admin/tokens/${made.id}/revoke`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: session.cookie, 'content-type': FORM },
+      body: form({ _csrf: session.csrf }),
+    });
+    expect(revoke.status).toBe(303);
+    expect((await fetch(`${base}/api/v1/me`, { headers: bearer(shown) })).status).toBe(401);
     // The header works too (scripts).
     const viaHeader = await fetch(`${base}/api/v1/tokens`, {
       method: 'POST',
@@ -211,6 +257,11 @@ describe(`accounts (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(home).toContain('/admin/tokens');
     expect(home).not.toContain('/admin/users');
     expect((await fetch(`${base}/admin/users`, { headers: { cookie: es.cookie } })).status).toBe(403);
+    // A browser gets a page saying why, in French first.
+    const refusal = await fetch(`${base}/admin/users`, { headers: { cookie: es.cookie, accept: 'text/html' } });
+    expect(refusal.status).toBe(403);
+    expect(refusal.headers.get('content-type')).toContain('text/html');
+    expect(await refusal.text()).toMatch(/role="alert">Votre compte ne permet pas/);
 
     const admin = await createTestUser(instance.ctx, 'admin');
     const as = await loginSession(base, admin.user.email, admin.password);
@@ -248,5 +299,69 @@ describe(`accounts (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     const english = await (await fetch(`${base}/login`, { headers: { cookie: 'lang=en' } })).text();
     expect(english).toContain('<html lang="en">');
     expect(english).toContain('Sign in');
+  });
+  it('layout: the logout form carries the session CSRF token; signed-in pages are not cached; pages refuse framing', async () => {
+    const { user, password } = await createTestUser(instance.ctx, 'editor');
+    const session = await loginSession(base, user.email, password);
+    const page = await fetch(`${base}/`, { headers: { cookie: session.cookie } });
+    const logoutForm = /<form method="post" action="\/logout"[^>]*>(.*?)<\/form>/s.exec(await page.text())?.[1] ?? '';
+    expect(csrfFrom(logoutForm)).toBe(session.csrf);
+    expect(page.headers.get('cache-control')).toBe('private, no-store');
+    // What a browser sends when the button is pressed: the form's token, no Origin header needed.
+    const out = await fetch(`${base}/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: session.cookie, 'content-type': FORM },
+      body: form({ _csrf: csrfFrom(logoutForm) }),
+    });
+    expect(out.status).toBe(303);
+    expect((await fetch(`${base}/api/v1/me`, { headers: { cookie: session.cookie } })).status).toBe(401);
+
+    const anonymous = await fetch(`${base}/login`);
+    expect(anonymous.headers.get('cache-control')).toBeNull();
+    expect(anonymous.headers.get('x-frame-options')).toBe('DENY');
+    expect(anonymous.headers.get('x-content-type-options')).toBe('nosniff');
+    const csp = anonymous.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+  });
+
+  it('redirects: next= and the language switch never lead to another site', async () => {
+    const { user, password } = await createTestUser(instance.ctx, 'editor');
+    const session = await loginSession(base, user.email, password);
+    // Signed in, /login goes straight to `next`: only when it is a path of this site.
+    for (const sneaky of ['/\t/evil.example', '//evil.example', '/\\evil.example', 'https://evil.example/']) {
+      const r = await fetch(`${base}/login?next=${encodeURIComponent(sneaky)}`, { redirect: 'manual', headers: { cookie: session.cookie } });
+      expect(r.status, sneaky).toBe(303);
+      expect(r.headers.get('location'), sneaky).toBe('/admin');
+    }
+    const good = await fetch(`${base}/login?next=${encodeURIComponent('/admin/tokens')}`, { redirect: 'manual', headers: { cookie: session.cookie } });
+    expect(good.headers.get('location')).toBe('/admin/tokens');
+    // A same-site Referer whose path starts with "//" would send the browser to another host.
+    const doubled = await fetch(`${base}/lang/fr`, { redirect: 'manual', headers: { referer: `${base}//evil.example/x` } });
+    expect(doubled.status).toBe(303);
+    expect(doubled.headers.get('location')).toBe('/');
+  });
+
+  it('token ids that are not uuids are refused (400/404/414), never a database error', async () => {
+    const { user, password } = await createTestUser(instance.ctx, 'editor');
+    const session = await loginSession(base, user.email, password);
+    const { token } = await createUserWithToken(instance.ctx, 'editor');
+    for (const id of ['not-a-uuid', '------------------------------------', `urn:uuid:${crypto.randomUUID()}`, 'x'.repeat(300)]) {
+      const api = await fetch(`${base}/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE', headers: bearer(token) });
+      expect([400, 404, 414], id).toContain(api.status);
+      const page = await fetch(`${base}/admin/tokens/${encodeURIComponent(id)}/revoke`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: session.cookie, 'content-type': FORM },
+        body: form({ _csrf: session.csrf }),
+      });
+      expect([400, 404, 414], id).toContain(page.status);
+    }
+    // Someone else's token is "not found" too.
+    const other = await createUserWithToken(instance.ctx, 'editor');
+    const [theirs] = await (await fetch(`${base}/api/v1/tokens`, { headers: bearer(other.token) })).json();
+    expect((await fetch(`${base}/api/v1/tokens/${theirs.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(404);
   });
 });

@@ -1,6 +1,7 @@
 // Announcements through real HTTP on a real instance: the REST API (auth, validation, CRUD), the
 // domain events, announcements received from other networks, the public pages, the feeds and the
 // editors' pages (with a signed-in browser session and its CSRF token).
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteRemoteAnnouncement, upsertRemoteAnnouncement } from '../../server/announcements/remote-announcements.service.ts';
 import { AppError } from '../../server/core/errors.ts';
@@ -172,6 +173,26 @@ describe(`announcements (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(takeEvents()).toEqual([]);
   });
 
+  it('lists drafts to editors only, pages the list, and documents the API in OpenAPI', async () => {
+    const draft = await (await api('/api/v1/announcements', { method: 'POST', body: { title: 'Brouillon listé', body: 'x' } })).json();
+    const drafts = await (await api('/api/v1/announcements?status=draft')).json();
+    expect(drafts.items.map((i: { id: string }) => i.id)).toContain(draft.id);
+    expect(drafts.items.every((i: { status: string }) => i.status === 'draft')).toBe(true);
+    const published = await (await api('/api/v1/announcements', { auth: false })).json();
+    expect(published.items.map((i: { id: string }) => i.id)).not.toContain(draft.id);
+    const firstPage = await (await api('/api/v1/announcements?status=all&limit=1')).json();
+    expect(firstPage).toMatchObject({ page: 1, limit: 1, hasMore: true });
+    expect(firstPage.items).toHaveLength(1);
+    const second = await (await api('/api/v1/announcements?status=all&limit=1&page=2')).json();
+    expect(second.items[0].id).not.toBe(firstPage.items[0].id);
+    expect((await api('/api/v1/announcements?limit=1000')).status).toBe(400);
+    const spec = await (await fetch(`${instance.url}/api/openapi.json`)).json();
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/announcements', '/api/v1/announcements/{id}']));
+    expect(spec.paths['/api/v1/announcements'].post.tags).toEqual(['announcements']);
+    expect(spec.paths['/api/v1/announcements'].post.security).toEqual([{ bearer: [] }]);
+    takeEvents();
+  });
+
   it('stores remote announcements sanitized, refuses another actor, ignores older updates, and deletes as a tombstone', async () => {
     const db = instance.ctx.db;
     const first = await db.transaction().execute((trx) => upsertRemoteAnnouncement(trx, remoteInput(), instance.ctx.events));
@@ -251,20 +272,18 @@ describe(`announcements (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
         },
       })
     ).json();
-    const remote = await instance.ctx.db
-      .transaction()
-      .execute((trx) =>
-        upsertRemoteAnnouncement(
-          trx,
-          remoteInput({
-            apId: 'https://bzh.example/a/2',
-            url: 'https://bzh.example/a/2',
-            actorId: 'https://bzh.example/actor',
-            networkName: 'AMAP Bretagne',
-            networkHandle: 'bzh@bzh.example',
-          }),
-        ),
-      );
+    const remote = await instance.ctx.db.transaction().execute((trx) =>
+      upsertRemoteAnnouncement(
+        trx,
+        remoteInput({
+          apId: 'https://bzh.example/a/2',
+          url: 'https://bzh.example/a/2',
+          actorId: 'https://bzh.example/actor',
+          networkName: 'AMAP Bretagne',
+          networkHandle: 'bzh@bzh.example',
+        }),
+      ),
+    );
     takeEvents();
 
     const page = await (await fetch(`${instance.url}/announcements/${local.id}`)).text();
@@ -389,5 +408,34 @@ describe(`announcements (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(deleted.status).toBe(303);
     expect(takeEvents()).toEqual(['announcement.deleted']);
     expect((await fetch(`${instance.url}/announcements/${mine.id}`)).status).toBe(410);
+  });
+  it('puts "Annonces" in the header of every page, marked current on the announcements pages', async () => {
+    const home = await (await fetch(`${instance.url}/`)).text();
+    expect(home).toMatch(/<nav aria-label="Navigation principale">[\s\S]*<a href="\/announcements">Annonces<\/a>/);
+    const feed = await (await fetch(`${instance.url}/announcements`, { headers: { cookie: 'lang=en' } })).text();
+    expect(feed).toContain('<a href="/announcements" aria-current="page">Announcements</a>');
+  });
+
+  it('answers 404 (never a database error) for ids that are not uuids, on every announcement route', async () => {
+    const session = await loginSession(instance.url, email, password);
+    const form = { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' };
+    const body = new URLSearchParams({ _csrf: session.csrf, title: 't', body: 'b', action: 'draft' }).toString();
+    for (const id of ['not-a-uuid', '------------------------------------', `urn:uuid:${crypto.randomUUID()}`, "1' or '1'='1"]) {
+      const path = encodeURIComponent(id);
+      const answers = [
+        await api(`/api/v1/announcements/${path}`),
+        await api(`/api/v1/announcements/${path}`, { method: 'PATCH', body: { title: 'x' } }),
+        await api(`/api/v1/announcements/${path}`, { method: 'DELETE' }),
+        await fetch(`${instance.url}/announcements/${path}`),
+        await fetch(`${instance.url}/admin/announcements/${path}/edit`, { headers: { cookie: session.cookie } }),
+        await fetch(`${instance.url}/admin/announcements/${path}/delete`, { headers: { cookie: session.cookie } }),
+        await fetch(`${instance.url}/admin/announcements/${path}`, { method: 'POST', headers: form, body }),
+        await fetch(`${instance.url}/admin/announcements/${path}/delete`, { method: 'POST', headers: form, body }),
+      ];
+      expect(
+        answers.map((r) => r.status),
+        id,
+      ).toEqual(answers.map(() => 404));
+    }
   });
 });

@@ -112,7 +112,7 @@ describe(`command line (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(listed.stderr).toBe('');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^cli-test\t[\w-]+\t\d{4}-\d\d-\d\dT[^\t]+\t\{"hello":"world"\}\n$/);
-  });
+  }, 240_000); // each run starts a process that opens the database: slow on a busy machine
 
   it('clear errors: unknown command, missing --email, bad role, short password, duplicate email', async () => {
     const cases: Array<[string[], string, RegExp]> = [
@@ -132,5 +132,5 @@ describe(`command line (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     const help = await cli(['help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('user add --email E --role admin|editor');
-  });
+  }, 180_000);
 });

@@ -1,7 +1,7 @@
 // GET /healthz says 200 only once the database answers and is fully migrated, and which database
 // it is; every answer carries a request id (the caller's, when it gives a sane one).
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
@@ -9,18 +9,22 @@ import { openTestDatabase, type TestDatabase, usingPostgres } from '../helpers/d
 import { startTestInstance, type TestInstance } from '../helpers/instance.ts';
 
 const kind = usingPostgres() ? 'postgresql' : 'pglite';
+// One test opens, migrates and builds a second instance: slow on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 describe(`/healthz on ${kind}`, () => {
   let instance: TestInstance | undefined;
   let bare: TestDatabase | undefined;
+  beforeAll(async () => {
+    instance = await startTestInstance();
+  });
   afterAll(async () => {
     await instance?.destroy();
     await bare?.close();
   });
 
   it('answers 200 with the database in use once migrated', async () => {
-    instance = await startTestInstance();
-    const response = await fetch(`${instance.url}/healthz`);
+    const response = await fetch(`${instance!.url}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', database: kind, migrated: true, role: 'all' });
     expect(response.headers.get('x-request-id')).toMatch(/^[\w.-]{8,64}$/);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../server/db/database.ts';
 import { JobQueue, type QueueDefinition } from '../../server/jobs/queue.ts';
 import { createPostgresDatabase, usingPostgres } from '../helpers/database.ts';
@@ -35,7 +35,7 @@ function queueOn<T extends object>(handle: DatabaseHandle, definition: QueueDefi
   return queue;
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -49,6 +49,9 @@ async function jobState(handle: DatabaseHandle, id: string): Promise<string | un
   const result = await sql<{ state: string }>`select state from pgboss.job where id = ${id}`.execute(handle.db);
   return result.rows[0]?.state;
 }
+
+// Restarts open the database again (PGlite takes a few seconds to open); retries wait real seconds.
+vi.setConfig({ testTimeout: 120_000 });
 
 describe(`job queue on ${kind}`, () => {
   it('keeps a job sent before a stop, and handles it exactly once after the restart', async () => {
@@ -118,7 +121,7 @@ describe(`job queue on ${kind}`, () => {
     try {
       await queue.start({ work: true });
       await queue.send('test.failing', { what: 'deliver' });
-      await until(async () => (await queue.listDead('test.failing')).length > 0, 'the job to be dead-lettered', 30_000);
+      await until(async () => (await queue.listDead('test.failing')).length > 0, 'the job to be dead-lettered', 90_000);
       const dead = await queue.listDead();
       expect(dead).toEqual([expect.objectContaining({ queue: 'test.failing', data: { what: 'deliver' } })]);
       // One attempt and two retries; the delay doubles (1-2 s, then 2-4 s).

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../server/db/database.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
 import { createPostgresDatabase, usingPostgres } from '../helpers/database.ts';
@@ -42,6 +42,9 @@ async function databaseFor(env: Record<string, string>): Promise<{ open: () => P
   }
   return { open: () => openDatabase({ databaseUrl: undefined, dataDir: env.DATA_DIR! }) };
 }
+
+// Each case starts a Node process; on a busy machine that alone can take a while.
+vi.setConfig({ testTimeout: 120_000 });
 
 describe('a start that cannot work', () => {
   it('refuses a malformed PUBLIC_URL', async () => {

@@ -60,8 +60,9 @@ describe(`the program on ${kind}`, () => {
 
     const first = start(env);
     const startedAt = Date.now();
-    const health = await waitForOk(`${base}/healthz`, first, 20_000);
-    expect(Date.now() - startedAt).toBeLessThan(20_000);
+    const health = await waitForOk(`${base}/healthz`, first, 60_000);
+    const seconds = (Date.now() - startedAt) / 1000;
+    expect(seconds, `started in ${seconds.toFixed(1)} s; the target is 20 s`).toBeLessThan(20);
     expect(health).toEqual({ status: 'ok', database: kind, migrated: true, role: 'all' });
     const home = await fetch(`${base}/`);
     expect(home.status).toBe(200);
@@ -84,7 +85,7 @@ describe(`the program on ${kind}`, () => {
     });
 
     const second = start(env);
-    expect(await waitForOk(`${base}/healthz`, second, 20_000)).toMatchObject({ status: 'ok', database: kind });
+    expect(await waitForOk(`${base}/healthz`, second, 60_000)).toMatchObject({ status: 'ok', database: kind });
     expect(second.stdout).not.toMatch(/database migrated/); // nothing left to migrate: the schema was kept
     expect(await second.stop()).toBe(0);
 
@@ -92,43 +93,57 @@ describe(`the program on ${kind}`, () => {
       const kept = await sql<{ value: unknown }>`select value from settings where key = 'lifecycle.kept'`.execute(db);
       expect(kept.rows[0]?.value).toBe('yes');
     });
-  });
+  }, 180_000);
 
-  it.runIf(!usingPostgres())('refuses a second program on the same embedded database while the first runs', async () => {
-    const { env } = await setUp();
-    const first = start(env);
-    await waitForOk(`${env.PUBLIC_URL}/healthz`, first, 20_000);
-    const second = start({ ...env, PORT: String(await freePort()) });
-    const { code } = await second.exited;
-    expect(code).toBe(1);
-    expect(second.stderr.trim()).toMatch(
-      /^Cannot start: The embedded database in .+ is in use by another process \(instance \(all\), pid \d+/,
-    );
-    // The first one never noticed.
-    expect((await fetch(`${env.PUBLIC_URL}/healthz`)).status).toBe(200);
-    expect(await first.stop()).toBe(0);
-  });
+  it.runIf(!usingPostgres())(
+    'refuses a second program on the same embedded database while the first runs',
+    async () => {
+      const { env } = await setUp();
+      const first = start(env);
+      await waitForOk(`${env.PUBLIC_URL}/healthz`, first, 60_000);
+      const second = start({ ...env, PORT: String(await freePort()) });
+      const { code } = await second.exited;
+      expect(code).toBe(1);
+      expect(second.stderr.trim()).toMatch(
+        /^Cannot start: The embedded database in .+ is in use by another process \(instance \(all\), pid \d+/,
+      );
+      // The first one never noticed.
+      expect((await fetch(`${env.PUBLIC_URL}/healthz`)).status).toBe(200);
+      expect(await first.stop()).toBe(0);
+    },
+    120_000,
+  );
 
-  it.runIf(usingPostgres())('runs a web process and a worker process together against one PostgreSQL database', async () => {
-    const { env, open } = await setUp();
-    const workerPort = await freePort();
-    // Both start at the same moment on an empty database: each migrates, one of them waits for the other.
-    const web = start({ ...env, PROCESS_ROLE: 'web' });
-    const worker = start({ ...env, PORT: String(workerPort), PROCESS_ROLE: 'worker' });
+  it.runIf(usingPostgres())(
+    'runs a web process and a worker process together against one PostgreSQL database',
+    async () => {
+      const { env, open } = await setUp();
+      const workerPort = await freePort();
+      // Both start at the same moment on an empty database: each migrates, one of them waits for the other.
+      const web = start({ ...env, PROCESS_ROLE: 'web' });
+      const worker = start({ ...env, PORT: String(workerPort), PROCESS_ROLE: 'worker' });
 
-    expect(await waitForOk(`${env.PUBLIC_URL}/healthz`, web, 20_000)).toMatchObject({ status: 'ok', role: 'web', database: 'postgresql' });
-    await waitForOutput(worker, /"msg":"instance started"/, 20_000);
-    expect(worker.stdout).toMatch(/"role":"worker"/);
-    // A worker does not listen for HTTP.
-    await expect(fetch(`http://127.0.0.1:${workerPort}/healthz`)).rejects.toThrow();
+      expect(await waitForOk(`${env.PUBLIC_URL}/healthz`, web, 60_000)).toMatchObject({
+        status: 'ok',
+        role: 'web',
+        database: 'postgresql',
+      });
+      await waitForOutput(worker, /"msg":"instance started"/, 60_000);
+      expect(worker.stdout).toMatch(/"role":"worker"/);
+      // A worker does not listen for HTTP.
+      await expect(fetch(`http://127.0.0.1:${workerPort}/healthz`)).rejects.toThrow();
 
-    await withDatabase(open, async ({ db }) => {
-      const rows = await sql<{ n: number }>`select count(*)::int as n from kysely_migration group by name having count(*) > 1`.execute(db);
-      expect(rows.rows).toEqual([]);
-    });
+      await withDatabase(open, async ({ db }) => {
+        const rows = await sql<{ n: number }>`select count(*)::int as n from kysely_migration group by name having count(*) > 1`.execute(
+          db,
+        );
+        expect(rows.rows).toEqual([]);
+      });
 
-    const [webCode, workerCode] = await Promise.all([web.stop(), worker.stop()]);
-    expect(webCode).toBe(0);
-    expect(workerCode).toBe(0);
-  });
+      const [webCode, workerCode] = await Promise.all([web.stop(), worker.stop()]);
+      expect(webCode).toBe(0);
+      expect(workerCode).toBe(0);
+    },
+    120_000,
+  );
 });

@@ -159,7 +159,11 @@ describe('sender settings', () => {
     const config = loadConfig({ INSTANCE_NAME: 'AMAP AURA', PUBLIC_URL: 'https://amap-aura.org' });
     const defaults = await loadSenderSettings(db.db, config);
     expect(defaults).toMatchObject({ fromName: 'AMAP AURA', fromAddress: 'no-reply@amap-aura.org', replyTo: null, dkim: null });
-    const saved = await saveSenderSettings(db.db, config, { replyTo: 'contact@amap-aura.org', concurrency: 8, fromAddress: 'bad\r\naddress' });
+    const saved = await saveSenderSettings(db.db, config, {
+      replyTo: 'contact@amap-aura.org',
+      concurrency: 8,
+      fromAddress: 'bad\r\naddress',
+    });
     expect(saved).toMatchObject({ replyTo: 'contact@amap-aura.org', concurrency: 8, fromAddress: 'no-reply@amap-aura.org' });
     expect(await loadSenderSettings(db.db, config)).toEqual(saved);
   });

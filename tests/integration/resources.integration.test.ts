@@ -1,7 +1,11 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepOrphanFiles } from '../../server/resources/resources.module.ts';
+import { LocalFileStorage } from '../../server/storage/local-storage.ts';
 import { createUserWithToken } from '../helpers/accounts.ts';
 import { usingPostgres } from '../helpers/database.ts';
 import { startTestInstance, type TestInstance } from '../helpers/instance.ts';
@@ -52,7 +56,13 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     const pdf = makePdf('contrat AMAP');
     const odt = makeOdt();
     const response = await create(
-      { title: 'Modèle de contrat AMAP', description: 'Un **modèle** de contrat. <script>alert(1)</script>', tags: 'contrats, Juridique', licence: 'cc-by-sa-4.0', audience: 'amaps' },
+      {
+        title: 'Modèle de contrat AMAP',
+        description: 'Un **modèle** de contrat. <script>alert(1)</script>',
+        tags: 'contrats, Juridique',
+        licence: 'cc-by-sa-4.0',
+        audience: 'amaps',
+      },
       [
         { name: '../../Contrat été.pdf', data: pdf },
         { name: 'contrat.odt', data: odt },
@@ -64,13 +74,24 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(body.descriptionHtml).toContain('<strong>modèle</strong>');
     expect(body.descriptionHtml).not.toContain('script');
     expect(body.tags).toEqual(['contrats', 'juridique']);
-    expect(body.licence).toMatchObject({ code: 'cc-by-sa-4.0', name: 'CC BY-SA 4.0', url: 'https://creativecommons.org/licenses/by-sa/4.0/' });
+    expect(body.licence).toMatchObject({
+      code: 'cc-by-sa-4.0',
+      name: 'CC BY-SA 4.0',
+      url: 'https://creativecommons.org/licenses/by-sa/4.0/',
+    });
     expect(body.licence.credit.fr).toContain('Modèle de contrat AMAP');
     expect(body.apId).toBe(`${instance.config.publicUrl}/resources/${body.id}`);
     expect(body.formats).toEqual(['document']);
     expect(body.files).toHaveLength(2);
     const [pdfFile, odtFile] = body.files;
-    expect(pdfFile).toMatchObject({ name: 'Contrat été.pdf', kind: 'pdf', mediaType: 'application/pdf', size: pdf.length, version: 1, current: true });
+    expect(pdfFile).toMatchObject({
+      name: 'Contrat été.pdf',
+      kind: 'pdf',
+      mediaType: 'application/pdf',
+      size: pdf.length,
+      version: 1,
+      current: true,
+    });
     expect(odtFile.kind).toBe('odt');
     expect(events).toContainEqual({ name: 'resource.published', payload: { id: body.id } });
 
@@ -78,7 +99,9 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
     expect(download.headers.get('content-type')).toBe('application/pdf');
-    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="Contrat ete.pdf"; filename*=UTF-8''Contrat%20%C3%A9t%C3%A9.pdf`);
+    expect(download.headers.get('content-disposition')).toBe(
+      `attachment; filename="Contrat ete.pdf"; filename*=UTF-8''Contrat%20%C3%A9t%C3%A9.pdf`,
+    );
     expect(download.headers.get('x-content-type-options')).toBe('nosniff');
     expect(download.headers.get('content-security-policy')).toMatch(/^sandbox/);
     const odtDownload = await fetch(`${instance.url}${odtFile.url}`);
@@ -111,9 +134,13 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     const mismatch = await create({ title: 'Faux', licence: 'cc-by-4.0' }, [{ name: 'contrat.docx', data: makePdf() }]);
     expect(mismatch.status).toBe(415);
     expect((await mismatch.json()).error.message).toMatch(/PDF.*\.docx/);
-    const svg = await create({ title: 'Logo', licence: 'cc-by-4.0' }, [{ name: 'logo.svg', data: Buffer.from('<svg onload="alert(1)"/>') }]);
+    const svg = await create({ title: 'Logo', licence: 'cc-by-4.0' }, [
+      { name: 'logo.svg', data: Buffer.from('<svg onload="alert(1)"/>') },
+    ]);
     expect(svg.status).toBe(415);
-    const html = await create({ title: 'Page', licence: 'cc-by-4.0' }, [{ name: 'page.txt', data: Buffer.from('<html><script>alert(1)</script></html>') }]);
+    const html = await create({ title: 'Page', licence: 'cc-by-4.0' }, [
+      { name: 'page.txt', data: Buffer.from('<html><script>alert(1)</script></html>') },
+    ]);
     expect(html.status).toBe(415);
     const bomb = await create({ title: 'Bombe', licence: 'cc-by-4.0' }, [{ name: 'bombe.docx', data: makeZipBomb(30) }]);
     expect(bomb.status).toBe(415);
@@ -132,7 +159,7 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(await resourceCount()).toBe(countBefore);
   });
 
-  it.only('aborts an oversized upload while it streams: nothing on disk or in the database', async () => {
+  it('aborts an oversized upload while it streams: nothing on disk or in the database', async () => {
     await sql`insert into settings (key, value) values ('resources.max_file_bytes', '65536'::jsonb)`.execute(instance.ctx.db);
     try {
       const filesBefore = storedFiles().length;
@@ -151,7 +178,7 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     }
   });
 
-  it.only('keeps versions when a file is replaced, edits, unpublishes and deletes', async () => {
+  it('keeps versions when a file is replaced, edits, unpublishes and deletes', async () => {
     const created = await (await create({ title: 'Charte', licence: 'etalab-2.0' }, [{ name: 'charte.pdf', data: makePdf('v1') }])).json();
     const first = created.files[0];
     const replace = new FormData();
@@ -192,9 +219,10 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
   });
 
   it('searches in French: plurals, accents both ways, filters', async () => {
-    await create({ title: 'Création d’une AMAP', description: 'Les étapes pour créer une association.', licence: 'cc-by-4.0', tags: 'démarrage' }, [
-      { name: 'guide.pdf', data: makePdf('guide') },
-    ]);
+    await create(
+      { title: 'Création d’une AMAP', description: 'Les étapes pour créer une association.', licence: 'cc-by-4.0', tags: 'démarrage' },
+      [{ name: 'guide.pdf', data: makePdf('guide') }],
+    );
     await create({ title: 'Calendrier des légumes', description: 'Saisons et récoltes.', licence: 'cc0-1.0', audience: 'farmers' }, [
       { name: 'cal.pdf', data: makePdf('cal') },
     ]);
@@ -241,7 +269,56 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
 
   it('lists the resources API in the OpenAPI description', async () => {
     const spec = await (await fetch(`${instance.url}/api/openapi.json`)).json();
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/resources', '/api/v1/resources/{id}', '/api/v1/resources/{id}/files']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/resources', '/api/v1/resources/{id}', '/api/v1/resources/{id}/files']),
+    );
     expect(spec.paths['/api/v1/resources'].post.tags).toEqual(['resources']);
+  });
+
+  it('sweeps stored files that no resource refers to once they are old enough', async () => {
+    const storage = new LocalFileStorage(filesRoot());
+    const m = { ctx: instance.ctx, storage };
+    const orphan = await storage.put(Readable.from([makePdf('orphelin')]), { maxBytes: 10_000 });
+    const all: Array<{ hash: string }> = [];
+    for await (const f of storage.list()) all.push(f);
+    expect(all.map((f) => f.hash)).toContain(orphan.hash);
+    const referenced = all.filter((f) => f.hash !== orphan.hash);
+    expect(referenced.length).toBeGreaterThan(0);
+    // Fresh files are left alone (an upload may be about to commit its row).
+    expect(await sweepOrphanFiles(m)).toBe(0);
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const f of all) fs.utimesSync(path.join(filesRoot(), f.hash.slice(0, 2), f.hash.slice(2, 4), f.hash), old, old);
+    expect(await sweepOrphanFiles(m)).toBe(1);
+    expect(await storage.exists(orphan.hash)).toBe(false);
+    for (const f of referenced) expect(await storage.exists(f.hash)).toBe(true);
+  });
+
+  it('leaves nothing behind when the client hangs up in the middle of an upload', async () => {
+    const storage = new LocalFileStorage(filesRoot());
+    const filesBefore = storedFiles().length;
+    const countBefore = await resourceCount();
+    const boundary = 'amapboundary';
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nCoupé\r\n--${boundary}\r\nContent-Disposition: form-data; name="licence"\r\n\r\ncc-by-4.0\r\n--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="long.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+    const { port } = new URL(instance.url);
+    const request = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/v1/resources',
+      headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(10 * 1024 * 1024) },
+    });
+    request.on('error', () => {});
+    request.write(head);
+    request.write(makePdf());
+    request.write(Buffer.alloc(512 * 1024, 0x20));
+    // Wait until the server is writing the temporary file, then hang up.
+    const deadline = Date.now() + 10_000;
+    while (storage.temporaryCount() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(storage.temporaryCount()).toBe(1);
+    request.destroy();
+    while (storage.temporaryCount() > 0 && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(storage.temporaryCount()).toBe(0);
+    expect(storedFiles().length).toBe(filesBefore);
+    expect(await resourceCount()).toBe(countBefore);
   });
 });

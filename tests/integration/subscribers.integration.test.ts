@@ -93,7 +93,13 @@ describe('subscription by double opt-in', () => {
     expect(consents[0]!.text).toContain('J’accepte');
 
     const manage = confirmed.match(/\/newsletter\/preferences\?token=([\w.-]+)/)![1]!;
-    const prefs = await post('/newsletter/preferences', { token: manage, frequency: 'monthly', sources: 'national', language: 'en', name: 'Cam' });
+    const prefs = await post('/newsletter/preferences', {
+      token: manage,
+      frequency: 'monthly',
+      sources: 'national',
+      language: 'en',
+      name: 'Cam',
+    });
     expect(prefs.status).toBe(200);
     expect(await subscriberRow(email)).toMatchObject({ frequency: 'monthly', sources: ['national'], language: 'en', name: 'Cam' });
 
@@ -120,16 +126,20 @@ describe('subscription by double opt-in', () => {
     const erase = await post('/newsletter/erase', { token: manage });
     expect(erase.status).toBe(200);
     // The address is gone from every table of the database; only its hash remains.
-    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(
-      instance.ctx.db,
-    );
+    const tables = await sql<{
+      table_name: string;
+    }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(instance.ctx.db);
     for (const { table_name } of tables.rows) {
-      const found = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table_name)} t where t::text ilike ${'%camille.martin%'}`.execute(
-        instance.ctx.db,
-      );
+      const found = await sql<{
+        n: number;
+      }>`select count(*)::int as n from ${sql.table(table_name)} t where t::text ilike ${'%camille.martin%'}`.execute(instance.ctx.db);
       expect(found.rows[0]!.n, table_name).toBe(0);
     }
-    const suppressed = await instance.ctx.db.selectFrom('email_suppressions').selectAll().where('email_hash', '=', hashEmail(email)).execute();
+    const suppressed = await instance.ctx.db
+      .selectFrom('email_suppressions')
+      .selectAll()
+      .where('email_hash', '=', hashEmail(email))
+      .execute();
     expect(suppressed.map((s) => s.reason)).toEqual(['erased']);
     expect((await fetch(`${instance.url}/newsletter/preferences?token=${manage}`)).status).toBe(404);
   });

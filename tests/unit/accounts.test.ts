@@ -4,9 +4,11 @@ import { safeNext } from '../../server/accounts/form.ts';
 import { hasRole } from '../../server/accounts/guards.ts';
 import { checkEmail, checkPassword, hashPassword, normaliseEmail, verifyPassword } from '../../server/accounts/passwords.ts';
 import { safeEqual } from '../../server/accounts/secrets.ts';
+import { cookieOptions } from '../../server/accounts/sessions.ts';
 import { generateSetupCode, normaliseSetupCode } from '../../server/accounts/setup.ts';
 import { onlyOptions, parseArgs, required } from '../../server/cli/args.ts';
 import { CliError } from '../../server/cli/errors.ts';
+import type { AppContext } from '../../server/core/context.ts';
 import { AppError } from '../../server/core/errors.ts';
 
 describe('passwords and emails', () => {
@@ -47,6 +49,11 @@ describe('roles, redirects, CSRF tokens', () => {
     expect(safeNext('/\\evil.example')).toBeUndefined();
     expect(safeNext('https://evil.example/')).toBeUndefined();
     expect(safeNext(undefined)).toBeUndefined();
+    // Browsers drop tabs and newlines in URLs and read "\\" as "/": each of these would become "//evil.example".
+    for (const sneaky of ['/\t/evil.example', '/\n/evil.example', '/\r\n/evil.example', '/%09/x\\y', ' //evil.example', '/ /evil.example']) {
+      expect(safeNext(sneaky), JSON.stringify(sneaky)).toBeUndefined();
+    }
+    expect(safeNext('/announcements/x?tag=amap%20bio#haut')).toBe('/announcements/x?tag=amap%20bio#haut');
   });
 
   it('derives one CSRF token per session and secret', () => {
@@ -80,5 +87,13 @@ describe('command-line arguments', () => {
     expect(() => onlyOptions(options, ['email'])).toThrow(CliError);
     expect(() => parseArgs(['user', 'add', '--email'])).toThrow(/needs a value/);
     expect(parseArgs(['--help']).words).toEqual(['help']);
+  });
+});
+
+describe('session cookie', () => {
+  it('is HttpOnly, SameSite=Lax, and Secure when the public URL is https', () => {
+    const https = cookieOptions({ config: { publicUrl: 'https://amap-aura.org' } } as AppContext, 60);
+    expect(https).toMatchObject({ httpOnly: true, sameSite: 'lax', path: '/', secure: true });
+    expect(cookieOptions({ config: { publicUrl: 'http://localhost:3000' } } as AppContext, 60).secure).toBe(false);
   });
 });

@@ -62,6 +62,29 @@ describe('Markdown rendering and sanitizing', () => {
     expect(out).toBe('<p>a<a rel="nofollow noopener ugc">d</a><span>e</span></p>');
   });
 
+  it('keeps no relative link in remote HTML: it would point into this site, not the sender', () => {
+    const out = sanitizeRemoteHtml('<p><a href="/admin/users">a</a> <a href="../x">b</a> <a href="https://remote.example/p">c</a> <a href="mailto:x@remote.example">d</a></p>');
+    expect(out).toBe(
+      '<p><a rel="nofollow noopener ugc">a</a> <a rel="nofollow noopener ugc">b</a> <a rel="nofollow noopener ugc" href="https://remote.example/p">c</a> <a rel="nofollow noopener ugc" href="mailto:x@remote.example">d</a></p>',
+    );
+  });
+
+  it('drops SVG, MathML, forms, frames, base and meta in both policies, and every data: or protocol-relative image', () => {
+    const hostile = [
+      '<svg><script>alert(1)</script><a xlink:href="javascript:alert(1)">s</a></svg>',
+      '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+      '<form action="https://evil.example"><input name="x"><button>go</button></form>',
+      '<iframe src="https://evil.example"></iframe><object data="x"></object><embed src="y">',
+      '<base href="https://evil.example/"><meta http-equiv="refresh" content="0;url=https://evil.example">',
+      '<a href="jav&#x09;ascript:alert(1)">t</a><a href="vbscript:x">v</a><a href="data:text/html,x">d</a>',
+      '<img src="data:image/png;base64,AAAA" alt="d"><img src="//evil.example/p.png" alt="p">',
+      '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
+    ].join('');
+    for (const out of [sanitizeUserHtml(hostile), sanitizeRemoteHtml(hostile)]) {
+      expect(out).not.toMatch(/<(svg|math|script|style|form|input|button|iframe|object|embed|base|meta|img)\b|on\w+=|javascript:|vbscript:|data:|evil\.example/i);
+    }
+  });
+
   it('makes plain-text excerpts with decoded entities, word boundaries and no markup', () => {
     expect(toPlainText('<p>Bonjour &amp; bienvenue&nbsp;!</p><p>Deuxi&#232;me</p><script>x()</script>', 100)).toBe(
       'Bonjour & bienvenue ! Deuxième',

@@ -18,7 +18,13 @@ function sample(buf: Buffer): ContentSample {
   } catch {
     utf8 = false;
   }
-  return { head: buf.subarray(0, 65536), tail: buf.subarray(Math.max(0, buf.length - 1024 * 1024)), size: buf.length, utf8, hasNul: buf.includes(0) };
+  return {
+    head: buf.subarray(0, 65536),
+    tail: buf.subarray(Math.max(0, buf.length - 1024 * 1024)),
+    size: buf.length,
+    utf8,
+    hasNul: buf.includes(0),
+  };
 }
 
 function refusal(fn: () => unknown): AppError {
@@ -82,7 +88,9 @@ describe('file type from content', () => {
   it('refuses binary junk, empty files and zips that are not office documents', () => {
     expect(refusal(() => detectKind(sample(Buffer.from([0, 1, 2, 3, 0xfe]))))).toBeInstanceOf(AppError);
     expect(refusal(() => detectKind(sample(Buffer.alloc(0)))).message).toMatch(/empty/);
-    expect(refusal(() => detectKind(sample(makeZip([{ name: 'a.txt', data: Buffer.from('x') }])))).message).toMatch(/not an office document/);
+    expect(refusal(() => detectKind(sample(makeZip([{ name: 'a.txt', data: Buffer.from('x') }])))).message).toMatch(
+      /not an office document/,
+    );
   });
 
   it('refuses an archive bomb from its table of contents, without expanding it', () => {
@@ -90,9 +98,13 @@ describe('file type from content', () => {
     expect(bomb.length).toBeLessThan(200_000);
     const error = refusal(() => detectKind(sample(bomb)));
     expect(error.message).toMatch(/archive bomb/);
-    expect(() => readCentralDirectory(bomb, bomb.length, { maxEntries: 10, maxTotalUncompressed: 1024, maxRatio: 100 })).toThrow(ZipRefused);
+    expect(() => readCentralDirectory(bomb, bomb.length, { maxEntries: 10, maxTotalUncompressed: 1024, maxRatio: 100 })).toThrow(
+      ZipRefused,
+    );
     const many = makeZip(Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, data: Buffer.from('x') })));
-    expect(() => readCentralDirectory(many, many.length, { maxEntries: 10, maxTotalUncompressed: 1e9, maxRatio: 100 })).toThrow(/30 entries/);
+    expect(() => readCentralDirectory(many, many.length, { maxEntries: 10, maxTotalUncompressed: 1e9, maxRatio: 100 })).toThrow(
+      /30 entries/,
+    );
     const evil = makeZip([
       { name: '[Content_Types].xml', data: Buffer.from('<Types/>') },
       { name: '../../etc/passwd', data: Buffer.from('x') },
@@ -117,7 +129,9 @@ describe('file names', () => {
   });
 
   it('sends the exact name in Content-Disposition with an ASCII fallback', () => {
-    expect(contentDisposition('attachment', 'Contrat été.pdf')).toBe(`attachment; filename="Contrat ete.pdf"; filename*=UTF-8''Contrat%20%C3%A9t%C3%A9.pdf`);
+    expect(contentDisposition('attachment', 'Contrat été.pdf')).toBe(
+      `attachment; filename="Contrat ete.pdf"; filename*=UTF-8''Contrat%20%C3%A9t%C3%A9.pdf`,
+    );
   });
 });
 
@@ -159,7 +173,9 @@ describe('local file storage', () => {
 
   it('keeps nothing when the check refuses the content or the source fails midway', async () => {
     const s = storage();
-    await expect(s.put(Readable.from([makePdf()]), { maxBytes: 10_000, check: contentCheck('x.docx') })).rejects.toMatchObject({ status: 415 });
+    await expect(s.put(Readable.from([makePdf()]), { maxBytes: 10_000, check: contentCheck('x.docx') })).rejects.toMatchObject({
+      status: 415,
+    });
     const failing = new Readable({
       read() {
         this.push(Buffer.from('début '));

@@ -1,0 +1,274 @@
+// Federation benchmark (npm run bench:federation).
+//
+// Outbound: one announcement to 2,000 followers on 200 receiving hosts (127.0.0.1, one port
+// each), half of the hosts offering a shared inbox (so 100 + 1,000 = 1,100 POSTs), each answering
+// after 50 ms. Measured: deliveries per second, time until the last one, peak memory; then the
+// same deliveries one request at a time (the model of activitypub-express and WriteFreely), in
+// the same run, and the ratio.
+//
+// Inbound: 1,000 signed Create(Article) activities from a followed network, posted 32 at a time:
+// the rate at which they are verified and stored, beside the machine's raw RSA signature
+// verification rate (the ceiling for any ActivityPub server).
+//
+// Uses PostgreSQL when DATABASE_URL is set (a fresh database is created and dropped), else the
+// embedded database.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import pino from 'pino';
+import { createAnnouncement } from '../server/announcements/announcements.service.ts';
+import { loadConfig } from '../server/config.ts';
+import { federationOf } from '../server/federation/federation.module.ts';
+import { insertFollow, setFollowStatus } from '../server/federation/federation.repository.ts';
+import { startInstance } from '../server/instance.ts';
+import { createPostgresDatabase } from '../tests/helpers/database.ts';
+import { startFakeServer } from '../tests/helpers/federation.ts';
+import { freePort, tempDir } from '../tests/helpers/instance.ts';
+
+const HOSTS = 200;
+const FOLLOWERS = 2000;
+const DELAY_MS = 50;
+const INBOUND = Number(process.env.BENCH_INBOUND ?? 1000);
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+function sampleMemory(): { stop: () => number } {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage().rss);
+    },
+  };
+}
+
+interface Receivers {
+  inboxes: string[];
+  count: () => number;
+  reset: () => void;
+  whenCount: (n: number) => Promise<number>;
+  close: () => Promise<void>;
+}
+
+async function startReceivers(): Promise<Receivers & { followers: Array<{ actor: string; inbox: string; shared: string | null; host: string }> }> {
+  let count = 0;
+  let target = Number.POSITIVE_INFINITY;
+  let done: ((t: number) => void) | undefined;
+  const servers: http.Server[] = [];
+  const followers: Array<{ actor: string; inbox: string; shared: string | null; host: string }> = [];
+  const perHost = FOLLOWERS / HOSTS;
+  for (let h = 0; h < HOSTS; h++) {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () =>
+        setTimeout(() => {
+          res.writeHead(202).end();
+          count++;
+          if (count >= target && done) done(performance.now());
+        }, DELAY_MS),
+      );
+    });
+    server.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    for (let i = 0; i < perHost; i++) {
+      const actor = `${base}/users/${i}`;
+      followers.push({ actor, inbox: `${actor}/inbox`, shared: h < HOSTS / 2 ? `${base}/inbox` : null, host: new URL(base).host });
+    }
+  }
+  const inboxes = [...new Set(followers.map((f) => f.shared ?? f.inbox))];
+  return {
+    followers,
+    inboxes,
+    count: () => count,
+    reset: () => {
+      count = 0;
+    },
+    whenCount: (n) =>
+      new Promise<number>((resolve) => {
+        target = n;
+        done = resolve;
+        if (count >= n) resolve(performance.now());
+      }),
+    close: async () => {
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}
+
+function verificationRate(): number {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = Buffer.from('(request-target): post /inbox\nhost: example.org\ndate: Sat, 28 Nov 2026 12:00:00 GMT\ndigest: SHA-256=abc');
+  const signature = crypto.sign('sha256', data, privateKey);
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < 1500) {
+    crypto.verify('sha256', data, publicKey, signature);
+    n++;
+  }
+  return n / ((performance.now() - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  let drop: (() => Promise<void>) | undefined;
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATA_DIR: tempDir('amap-bench-'),
+    FEDERATION_ALLOW_PRIVATE: 'true',
+    LOG_LEVEL: 'silent',
+    INSTANCE_HANDLE: 'reseau',
+  };
+  if (process.env.DATABASE_URL) {
+    const created = await createPostgresDatabase();
+    env.DATABASE_URL = created.url;
+    drop = created.drop;
+  }
+  const config = loadConfig(env);
+  const instance = await startInstance(config, { logger: pino({ level: 'silent' }) });
+  const receivers = await startReceivers();
+  const fake = await startFakeServer('emetteur');
+  try {
+    const { ctx } = instance;
+    const fed = federationOf(ctx);
+    if (!fed) throw new Error('federation is not registered');
+    await fed.rt.keys();
+    console.log(`Federation benchmark — database: ${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}`);
+    console.log(`${FOLLOWERS} followers on ${HOSTS} hosts (half with a shared inbox) → ${receivers.inboxes.length} inboxes, each answering after ${DELAY_MS} ms\n`);
+
+    for (let i = 0; i < receivers.followers.length; i += 500) {
+      await ctx.db
+        .insertInto('federation_followers')
+        .values(
+          receivers.followers.slice(i, i + 500).map((f, j) => ({
+            actor_id: f.actor,
+            inbox: f.inbox,
+            shared_inbox: f.shared,
+            host: f.host,
+            follow_activity_id: `${f.actor}/follow/${i + j}`,
+            status: 'accepted' as const,
+          })),
+        )
+        .execute();
+    }
+
+    // --- Outbound, through the queue ---------------------------------------------------------
+    const memory = sampleMemory();
+    const reached = receivers.whenCount(receivers.inboxes.length);
+    const started = performance.now();
+    const row = await ctx.db
+      .transaction()
+      .execute((trx) =>
+        createAnnouncement(trx, { config: ctx.config, events: ctx.events }, null, {
+          title: 'Assemblée générale du réseau',
+          body: 'Tous les adhérents sont invités.',
+          status: 'published',
+        }),
+      );
+    const committed = performance.now();
+    const last = await reached;
+    const peak = memory.stop();
+    const queued = (last - started) / 1000;
+    const queuedRate = receivers.inboxes.length / queued;
+    console.log('Outbound, durable queue (this implementation)');
+    console.log(`  local action committed in   ${(committed - started).toFixed(0)} ms`);
+    console.log(`  last inbox reached after    ${queued.toFixed(2)} s`);
+    console.log(`  deliveries per second       ${queuedRate.toFixed(0)}`);
+    console.log(`  peak memory (rss)           ${mb(peak)}`);
+
+    // --- Outbound, one request at a time ------------------------------------------------------
+    receivers.reset();
+    const activity = { '@context': 'https://www.w3.org/ns/activitystreams', id: `${row.ap_id}#baseline`, type: 'Create', actor: fed.rt.urls.actor.href, object: row.ap_id };
+    const seqStarted = performance.now();
+    for (const inbox of receivers.inboxes) {
+      await fed.delivery.deliver({ inbox, activityId: String(activity.id), activity });
+    }
+    const sequential = (performance.now() - seqStarted) / 1000;
+    console.log('\nOutbound, one request at a time (activitypub-express / WriteFreely model)');
+    console.log(`  last inbox reached after    ${sequential.toFixed(2)} s`);
+    console.log(`  deliveries per second       ${(receivers.inboxes.length / sequential).toFixed(0)}`);
+    console.log(`  ratio                       ${(sequential / queued).toFixed(1)}× faster through the queue`);
+    console.log(`  targets: every inbox within 3 s: ${queued <= 3 ? 'met' : 'NOT met'}; ≥ 20× faster: ${sequential / queued >= 20 ? 'met' : 'NOT met'}`);
+
+    // --- Inbound ---------------------------------------------------------------------------
+    const info = { id: fake.actorId, handle: `emetteur@${new URL(fake.url).host}`, name: 'Émetteur', url: null, inbox: `${fake.url}/actor/inbox`, sharedInbox: `${fake.url}/inbox` };
+    await insertFollow(ctx.db, info, `${fake.url}/follow`);
+    await setFollowStatus(ctx.db, fake.actorId, 'accepted');
+    const inbox = `${instance.url}/inbox`;
+    // Warm the key cache (the first activity fetches the sender's key).
+    const warm = (n: number) => ({
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${fake.url}/activities/${n}`,
+      type: 'Create',
+      actor: fake.actorId,
+      to: 'https://www.w3.org/ns/activitystreams#Public',
+      object: {
+        id: `${fake.url}/articles/${n}`,
+        type: 'Article',
+        attributedTo: fake.actorId,
+        name: `Annonce ${n}`,
+        summary: 'Résumé',
+        content: `<p>Contenu ${n}</p>`,
+        published: new Date().toISOString(),
+      },
+    });
+    const first = await fake.prepare(inbox, warm(0));
+    await fetch(inbox, { method: 'POST', headers: first.headers, body: first.body });
+    const remoteCount = async () =>
+      Number(
+        (
+          await ctx.db
+            .selectFrom('announcements')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('origin', '=', 'remote')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    while ((await remoteCount()) < 1) await new Promise((r) => setTimeout(r, 50));
+    const prepared: Array<{ headers: Headers; body: string }> = [];
+    for (let n = 1; n <= INBOUND; n++) prepared.push(await fake.prepare(inbox, warm(n)));
+    const inStarted = performance.now();
+    let next = 0;
+    let refused = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < prepared.length) {
+          const p = prepared[next++]!;
+          const r = await fetch(inbox, { method: 'POST', headers: p.headers, body: p.body });
+          if (r.status !== 202) refused++;
+          await r.arrayBuffer();
+        }
+      }),
+    );
+    const accepted = (performance.now() - inStarted) / 1000;
+    while ((await remoteCount()) < INBOUND + 1) await new Promise((r) => setTimeout(r, 20));
+    const stored = (performance.now() - inStarted) / 1000;
+    const rate = verificationRate();
+    console.log(`\nInbound: ${INBOUND} signed Create(Article), 32 at a time`);
+    console.log(`  all answered 202 after      ${accepted.toFixed(2)} s (${(INBOUND / accepted).toFixed(0)}/s)${refused ? `, ${refused} refused` : ''}`);
+    console.log(`  all stored after            ${stored.toFixed(2)} s`);
+    console.log(`  verified and stored         ${(INBOUND / stored).toFixed(0)} activities/s`);
+    console.log(`  raw RSA-2048 verifications  ${rate.toFixed(0)}/s on this machine, one core (the ceiling)`);
+  } finally {
+    await receivers.close();
+    await fake.close();
+    await instance.stop();
+    await drop?.();
+    fs.rmSync(config.dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

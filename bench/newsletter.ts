@@ -1,0 +1,176 @@
+// Benchmark: one issue to N subscribers (default 50,000) handed to a local SMTP server, against
+// (1) a bare SMTP client sending the same bytes to the same server (the limit), and (2) the same
+// issue compiled with MJML once per subscriber (measured on a sample, extrapolated). Then a CSV
+// import of 50,000 rows. Prints rates, ratios and peak memory (RSS).
+//   npm run bench:newsletter            (embedded database)
+//   DATABASE_URL=postgres://... npm run bench:newsletter
+//   BENCH_SUBSCRIBERS=10000 npm run bench:newsletter
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import pino from 'pino';
+import { loadConfig } from '../server/config.ts';
+import { startInstance } from '../server/instance.ts';
+import { saveSenderSettings } from '../server/mail/mail.settings.ts';
+import { toNodemailer } from '../server/mail/transports.ts';
+import { findIssue } from '../server/newsletters/newsletters.repository.ts';
+import { buildMessage, runSendSlice } from '../server/newsletters/newsletters.sender.ts';
+import { compileFor, createIssue, startSending } from '../server/newsletters/newsletters.service.ts';
+import { importSubscribers } from '../server/subscribers/subscribers.import.ts';
+import { seedAnnouncement, seedSubscribers } from '../tests/helpers/newsletter-fixtures.ts';
+import { startSmtpSink } from '../tests/helpers/smtp.ts';
+
+const N = Number(process.env.BENCH_SUBSCRIBERS ?? 50_000);
+const SAMPLE = Number(process.env.BENCH_MJML_SAMPLE ?? 500);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 50_000);
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 20);
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+const sink = await startSmtpSink({ countOnly: true });
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amap-bench-'));
+const config = loadConfig({
+  PORT: '0',
+  DATA_DIR: dataDir,
+  SMTP_URL: sink.url,
+  PUBLIC_URL: 'https://amap-bench.example.org',
+  INSTANCE_NAME: 'Réseau AMAP Bench',
+  PROCESS_ROLE: 'web', // no background worker: the benchmark drives the sender itself
+  LOG_LEVEL: 'silent',
+  ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+});
+const instance = await startInstance(config, { logger: pino({ level: 'silent' }) });
+const { ctx } = instance;
+try {
+  console.log(`Database: ${ctx.database.kind}; subscribers: ${N}; SMTP concurrency: ${CONCURRENCY}`);
+  await saveSenderSettings(ctx.db, config, { ratePerSecond: 100_000, ratePerHour: 100_000_000, concurrency: CONCURRENCY });
+  await ctx.db.deleteFrom('newsletter_deliveries').execute();
+  await ctx.db.deleteFrom('subscribers').execute();
+  await seedSubscribers(ctx, N, { prefix: `bench${Date.now()}-` });
+  const ids: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    ids.push(
+      await seedAnnouncement(ctx, {
+        title: `Nouvelle ${i + 1} : la vie des AMAP de la région`,
+        origin: i % 2 ? 'remote' : 'local',
+        networkHandle: i % 2 ? 'national@amap-france.example' : null,
+      }),
+    );
+  }
+  const issue = await ctx.db.transaction().execute((trx) =>
+    createIssue(
+      trx,
+      {
+        subject: 'Lettre de décembre',
+        introduction: 'Bonjour à toutes et à tous,\n\nVoici les nouvelles du mois.',
+        announcementIds: ids,
+      },
+      null,
+    ),
+  );
+
+  // (2) MJML per subscriber, on a sample.
+  let t = performance.now();
+  for (let i = 0; i < SAMPLE; i++) await compileFor(ctx, issue, i % 2 ? 'fr' : 'en');
+  const mjmlPerMsgMs = (performance.now() - t) / SAMPLE;
+
+  // (1) The limit: a bare pooled SMTP client sending the bytes of one finished message.
+  const compiled = await compileFor(ctx, issue);
+  const sample = await buildMessage(
+    ctx,
+    (await findIssue(ctx.db, issue.id))!,
+    compiled,
+    {
+      subscriberId: '00000000-0000-4000-8000-000000000000',
+      email: 'x@example.org',
+      name: 'X',
+      language: 'fr',
+      subscriberStatus: 'active',
+      sources: [],
+      networks: [],
+      attempts: 1,
+      bounceCount: 0,
+    },
+    { from: 'no-reply@amap-bench.example.org', replyTo: undefined, address: 'no-reply@amap-bench.example.org' },
+  );
+  const built = await nodemailer
+    .createTransport({ streamTransport: true, buffer: true, newline: 'windows' })
+    .sendMail(toNodemailer(sample));
+  const raw = built.message as Buffer;
+  const bare = nodemailer.createTransport({
+    pool: true,
+    host: '127.0.0.1',
+    port: sink.port,
+    maxConnections: CONCURRENCY,
+    maxMessages: 1000,
+    secure: false,
+  });
+  const bareCount = Math.min(N, 20_000);
+  let next = 0;
+  const before = sink.count;
+  t = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bareCount) {
+        const i = next++;
+        await bare.sendMail({ envelope: { from: 'no-reply@amap-bench.example.org', to: [`bare${i}@example.org`] }, raw });
+      }
+    }),
+  );
+  const bareRate = (sink.count - before) / ((performance.now() - t) / 1000);
+  bare.close();
+
+  // The real thing: audience taken, deliveries created, sender runs until done.
+  const rssBefore = process.memoryUsage().rss;
+  peakRss = rssBefore;
+  const sentBefore = sink.count;
+  t = performance.now();
+  await startSending(ctx, issue.id, { confirmOversize: true });
+  while (!(await runSendSlice(ctx, issue.id, 60_000))) {
+    /* the slice re-enqueued itself (no worker here); keep going */
+  }
+  const sendSeconds = (performance.now() - t) / 1000;
+  const sent = sink.count - sentBefore;
+  const rate = sent / sendSeconds;
+  const sendPeak = peakRss;
+
+  // CSV import.
+  const lines = ['Email;Nom;Prénom'];
+  for (let i = 0; i < IMPORT_ROWS; i++) lines.push(`import${i}@exemple.fr;Dupont${i};Élodie`);
+  const csv = Buffer.from(lines.join('\r\n'));
+  t = performance.now();
+  const report = await importSubscribers(ctx, csv, {
+    legalBasis: 'bench',
+    repermission: false,
+    method: 'api',
+    frequency: 'weekly',
+    sources: ['network'],
+    language: 'fr',
+  });
+  const importRate = report.imported / ((performance.now() - t) / 1000);
+
+  const perSubscriberRate = 1000 / mjmlPerMsgMs;
+  console.log(`HTML size of one message: ${(compiled.htmlBytes / 1024).toFixed(1)} KB; raw message: ${(raw.length / 1024).toFixed(1)} KB`);
+  console.log(`Limit (bare SMTP client, same bytes, ${bareCount} messages): ${bareRate.toFixed(0)} messages/s`);
+  console.log(
+    `Newsletter send: ${sent} messages in ${sendSeconds.toFixed(1)} s = ${rate.toFixed(0)} messages/s (${((rate / bareRate) * 100).toFixed(0)}% of the limit; target >= 80%)`,
+  );
+  console.log(
+    `MJML per subscriber (measured on ${SAMPLE}, extrapolated): ${mjmlPerMsgMs.toFixed(2)} ms each = ${perSubscriberRate.toFixed(0)} messages/s at best, ${((N * mjmlPerMsgMs) / 1000).toFixed(0)} s for ${N} ` +
+      `(compile-once send is ${(rate / perSubscriberRate).toFixed(1)}x faster; target >= 20x)`,
+  );
+  console.log(`Peak memory (RSS) during the send: ${mb(sendPeak)} (before: ${mb(rssBefore)}; target < 300 MB)`);
+  console.log(
+    `CSV import: ${report.imported} rows in ${(report.imported / importRate).toFixed(1)} s = ${importRate.toFixed(0)} rows/s (target >= 10,000/s); invalid: ${report.invalid.length}`,
+  );
+} finally {
+  clearInterval(sampler);
+  await instance.stop();
+  await sink.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}

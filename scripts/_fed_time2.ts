@@ -1,0 +1,13 @@
+import { loadConfig } from '../server/config.ts';
+import { openDatabase } from '../server/db/database.ts';
+import { migrateToLatest } from '../server/db/migrate.ts';
+import { buildApp } from '../server/app.ts';
+import pino from 'pino';
+let t = Date.now(); const lap = (l: string) => { console.log(l, Date.now() - t); t = Date.now(); };
+const config = loadConfig({ LOG_LEVEL: 'silent', FEDERATION_ALLOW_PRIVATE: 'true' });
+const db = await openDatabase({ databaseUrl: undefined, dataDir: '', memory: true }); lap('open');
+await migrateToLatest(db.db); lap('migrate');
+const built = await buildApp(config, db, { logger: pino({ level: 'silent' }) }); lap('build');
+await built.ctx.queue.start({ work: true }); lap('queue');
+await built.app.ready(); lap('ready');
+await built.app.close(); await built.ctx.queue.stop(); await db.close();

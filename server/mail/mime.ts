@@ -1,0 +1,79 @@
+// Building the raw MIME message ourselves, for bulk sending: the bodies are quoted-printable
+// encoded once per issue (in fragments, see qpFragment), so that each message only joins strings
+// and writes a few headers. Every header value is checked or encoded here: names and subjects
+// become RFC 2047 encoded words, nothing can add a line.
+import crypto from 'node:crypto';
+import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
+import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
+import { assertSafeHeaders, headerText, isValidEmail } from './mail.headers.ts';
+
+const ASCII = /^[\x20-\x7e]*$/;
+
+/** Quoted-printable encoding of a fragment meant to be concatenated with others: it ends with a
+ * soft line break, so joined fragments never make a line longer than 76 characters. */
+export function qpFragment(text: string): string {
+  if (text === '') return '';
+  return `${qpWrap(qpEncode(text.replace(/\r?\n/g, '\r\n')), 76)}=\r\n`;
+}
+
+function encodedPhrase(name: string): string {
+  const clean = headerText(name, 100).replace(/["\\]/g, '');
+  return ASCII.test(clean) ? `"${clean}"` : encodeWords(clean, 'Q', 52);
+}
+
+/** `"Name" <address>` → header form with the name encoded; plain addresses pass through. */
+export function addressHeader(value: string): { header: string; address: string } {
+  const m = value.match(/^"([^"]*)" <([^<>\s]+)>$/) ?? value.match(/^()([^<>\s"]+)$/);
+  if (!m || !isValidEmail(m[2]!)) throw new Error('invalid address');
+  return { header: m[1] ? `${encodedPhrase(m[1])} <${m[2]}>` : m[2]!, address: m[2]! };
+}
+
+export interface RawParts {
+  from: string;
+  to: string;
+  replyTo?: string;
+  subject: string;
+  messageId: string;
+  date: Date;
+  headers: Record<string, string>;
+  /** Already quoted-printable encoded (CRLF line ends). */
+  textQp: string;
+  htmlQp: string;
+}
+
+export function composeRaw(p: RawParts): { raw: string; envelopeFrom: string; envelopeTo: string } {
+  assertSafeHeaders(p.headers);
+  if (/[\r\n<>\s]/.test(p.messageId)) throw new Error('unsafe Message-ID');
+  const from = addressHeader(p.from);
+  const to = addressHeader(p.to);
+  const subject = headerText(p.subject, 250);
+  const boundary = `----=_amap_${crypto.randomBytes(12).toString('hex')}`;
+  const lines = [
+    `From: ${from.header}`,
+    `To: ${to.header}`,
+    ...(p.replyTo ? [`Reply-To: ${addressHeader(p.replyTo).header}`] : []),
+    foldLines(`Subject: ${ASCII.test(subject) ? subject : encodeWords(subject, 'Q', 52)}`, 76, false).replace(/\r?\n$/, ''),
+    `Message-ID: <${p.messageId}>`,
+    `Date: ${p.date.toUTCString().replace('GMT', '+0000')}`,
+    'MIME-Version: 1.0',
+    ...Object.entries(p.headers).map(([k, v]) => foldLines(`${k}: ${v}`, 76, false).replace(/\r?\n$/, '')),
+    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: quoted-printable',
+    '',
+    p.textQp,
+    `--${boundary}`,
+    'Content-Type: text/html; charset=utf-8',
+    'Content-Transfer-Encoding: quoted-printable',
+    '',
+    p.htmlQp,
+    `--${boundary}--`,
+    '',
+  ];
+  const head = lines.slice(0, lines.indexOf('')).join('\r\n').split('\r\n');
+  // Last line of defence: every header line is a header or the continuation of one.
+  if (!head.every((line) => /^([A-Za-z0-9-]+:( .*)?|[ \t]\S.*)$/.test(line))) throw new Error('malformed header block');
+  return { raw: lines.join('\r\n'), envelopeFrom: from.address, envelopeTo: to.address };
+}
