@@ -14,7 +14,9 @@
 // embedded database.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { fork } from 'node:child_process';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { createAnnouncement } from '../server/announcements/announcements.service.ts';
 import { loadConfig } from '../server/config.ts';
@@ -45,20 +47,19 @@ function sampleMemory(): { stop: () => number } {
   };
 }
 
-interface Receivers {
-  inboxes: string[];
-  count: () => number;
-  reset: () => void;
-  whenCount: (n: number) => Promise<number>;
-  close: () => Promise<void>;
+interface Follower {
+  actor: string;
+  inbox: string;
+  shared: string | null;
+  host: string;
 }
 
-async function startReceivers(): Promise<Receivers & { followers: Array<{ actor: string; inbox: string; shared: string | null; host: string }> }> {
+// The receiving servers run in a child process, so that their work does not slow the instance
+// being measured (and the memory figure is the instance's alone).
+async function receiversChild(): Promise<void> {
   let count = 0;
   let target = Number.POSITIVE_INFINITY;
-  let done: ((t: number) => void) | undefined;
-  const servers: http.Server[] = [];
-  const followers: Array<{ actor: string; inbox: string; shared: string | null; host: string }> = [];
+  const followers: Follower[] = [];
   const perHost = FOLLOWERS / HOSTS;
   for (let h = 0; h < HOSTS; h++) {
     const server = http.createServer((req, res) => {
@@ -67,36 +68,58 @@ async function startReceivers(): Promise<Receivers & { followers: Array<{ actor:
         setTimeout(() => {
           res.writeHead(202).end();
           count++;
-          if (count >= target && done) done(performance.now());
+          if (count === target) process.send?.({ type: 'reached', at: performance.timeOrigin + performance.now() });
         }, DELAY_MS),
       );
     });
     server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push(server);
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     for (let i = 0; i < perHost; i++) {
       const actor = `${base}/users/${i}`;
       followers.push({ actor, inbox: `${actor}/inbox`, shared: h < HOSTS / 2 ? `${base}/inbox` : null, host: new URL(base).host });
     }
   }
+  process.on('message', (m: { type: string; n?: number }) => {
+    if (m.type === 'expect') {
+      count = 0;
+      target = m.n ?? 0;
+    }
+    if (m.type === 'exit') process.exit(0);
+  });
+  process.send?.({ type: 'ready', followers });
+}
+
+interface Receivers {
+  followers: Follower[];
+  inboxes: string[];
+  /** Resets the count; resolves with the time (ms since epoch) the n-th POST was answered. */
+  expect: (n: number) => Promise<number>;
+  close: () => void;
+}
+
+async function startReceivers(): Promise<Receivers> {
+  const child = fork(fileURLToPath(import.meta.url), ['--receivers'], { stdio: 'inherit' });
+  const followers = await new Promise<Follower[]>((resolve, reject) => {
+    child.once('message', (m: { type: string; followers: Follower[] }) => resolve(m.followers));
+    child.once('error', reject);
+  });
   const inboxes = [...new Set(followers.map((f) => f.shared ?? f.inbox))];
   return {
     followers,
     inboxes,
-    count: () => count,
-    reset: () => {
-      count = 0;
-    },
-    whenCount: (n) =>
+    expect: (n) =>
       new Promise<number>((resolve) => {
-        target = n;
-        done = resolve;
-        if (count >= n) resolve(performance.now());
+        const onMessage = (m: { type: string; at: number }) => {
+          if (m.type !== 'reached') return;
+          child.off('message', onMessage);
+          resolve(m.at);
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'expect', n });
       }),
-    close: async () => {
-      for (const s of servers) s.closeAllConnections();
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    close: () => {
+      child.send({ type: 'exit' });
     },
   };
 }
@@ -160,9 +183,11 @@ async function main(): Promise<void> {
     }
 
     // --- Outbound, through the queue ---------------------------------------------------------
+    const reached = receivers.expect(receivers.inboxes.length);
+    await new Promise((r) => setTimeout(r, 100)); // let the child take the message
     const memory = sampleMemory();
-    const reached = receivers.whenCount(receivers.inboxes.length);
-    const started = performance.now();
+    const cpu = process.cpuUsage();
+    const started = Date.now();
     const row = await ctx.db
       .transaction()
       .execute((trx) =>
@@ -172,9 +197,10 @@ async function main(): Promise<void> {
           status: 'published',
         }),
       );
-    const committed = performance.now();
+    const committed = Date.now();
     const last = await reached;
     const peak = memory.stop();
+    const used = process.cpuUsage(cpu);
     const queued = (last - started) / 1000;
     const queuedRate = receivers.inboxes.length / queued;
     console.log('Outbound, durable queue (this implementation)');
@@ -182,15 +208,17 @@ async function main(): Promise<void> {
     console.log(`  last inbox reached after    ${queued.toFixed(2)} s`);
     console.log(`  deliveries per second       ${queuedRate.toFixed(0)}`);
     console.log(`  peak memory (rss)           ${mb(peak)}`);
+    console.log(`  CPU time of the instance    ${((used.user + used.system) / 1000).toFixed(0)} ms (${((used.user + used.system) / 1000 / receivers.inboxes.length).toFixed(1)} ms per delivery)`);
 
     // --- Outbound, one request at a time ------------------------------------------------------
-    receivers.reset();
+    const seqReached = receivers.expect(receivers.inboxes.length);
+    await new Promise((r) => setTimeout(r, 100));
     const activity = { '@context': 'https://www.w3.org/ns/activitystreams', id: `${row.ap_id}#baseline`, type: 'Create', actor: fed.rt.urls.actor.href, object: row.ap_id };
-    const seqStarted = performance.now();
+    const seqStarted = Date.now();
     for (const inbox of receivers.inboxes) {
       await fed.delivery.deliver({ inbox, activityId: String(activity.id), activity });
     }
-    const sequential = (performance.now() - seqStarted) / 1000;
+    const sequential = ((await seqReached) - seqStarted) / 1000;
     console.log('\nOutbound, one request at a time (activitypub-express / WriteFreely model)');
     console.log(`  last inbox reached after    ${sequential.toFixed(2)} s`);
     console.log(`  deliveries per second       ${(receivers.inboxes.length / sequential).toFixed(0)}`);
@@ -257,7 +285,7 @@ async function main(): Promise<void> {
     console.log(`  verified and stored         ${(INBOUND / stored).toFixed(0)} activities/s`);
     console.log(`  raw RSA-2048 verifications  ${rate.toFixed(0)}/s on this machine, one core (the ceiling)`);
   } finally {
-    await receivers.close();
+    receivers.close();
     await fake.close();
     await instance.stop();
     await drop?.();
@@ -265,8 +293,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
+const entry = process.argv.includes('--receivers') ? receiversChild() : main();
+entry.then(
+  () => {
+    if (!process.argv.includes('--receivers')) process.exit(0);
+  },
   (error) => {
     console.error(error);
     process.exit(1);

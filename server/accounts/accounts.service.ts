@@ -45,7 +45,20 @@ export interface NewUser {
   displayName?: string | null;
 }
 
-export async function createUser(db: Db, input: NewUser): Promise<PublicUser> {
+/** A checked account with its password hashed, ready to insert (no database involved). */
+export interface PreparedUser {
+  email: string;
+  displayName: string | null;
+  passwordHash: string;
+  role: Role;
+}
+
+/**
+ * Checks the input and hashes the password. Hashing takes a noticeable time on purpose: callers
+ * that insert inside a transaction prepare first, so the transaction (and PGlite's single
+ * connection) is not held meanwhile.
+ */
+export async function prepareUser(input: NewUser): Promise<PreparedUser> {
   const email = normaliseEmail(input.email);
   checkEmail(email);
   if (!ROLES.includes(input.role)) {
@@ -59,10 +72,14 @@ export async function createUser(db: Db, input: NewUser): Promise<PublicUser> {
       reason: 'accounts.error.nameLong',
     });
   }
-  if (await findUserByEmail(db, email)) throw duplicate();
-  const passwordHash = await hashPassword(input.password);
+  return { email, displayName, passwordHash: await hashPassword(input.password), role: input.role };
+}
+
+export async function createUser(db: Db, input: NewUser | PreparedUser): Promise<PublicUser> {
+  const user = 'passwordHash' in input ? input : await prepareUser(input);
+  if (await findUserByEmail(db, user.email)) throw duplicate();
   try {
-    return toPublic(await insertUser(db, { email, displayName, passwordHash, role: input.role }));
+    return toPublic(await insertUser(db, user));
   } catch (error) {
     // Two requests adding the same address at once: the unique index decides.
     if ((error as { code?: string }).code === '23505') throw duplicate();

@@ -3,8 +3,8 @@
 import type { Locale } from '../config.ts';
 import { AppError } from '../core/errors.ts';
 import { html, type SafeHtml } from '../web/html.ts';
-import { localPath } from '../web/local-path.ts';
 import { t } from '../web/i18n.ts';
+import { localPath } from '../web/local-path.ts';
 
 export interface FieldOptions {
   name: string;

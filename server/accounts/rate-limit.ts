@@ -14,9 +14,28 @@ function windowStart(now: Date): Date {
   return new Date(Math.floor(now.getTime() / LOGIN_WINDOW_MS) * LOGIN_WINDOW_MS);
 }
 
+/**
+ * What one client's attempts are counted under: its IPv4 address, or the /64 network of its IPv6
+ * address (one subscriber usually holds a whole /64: counting each address apart would let one
+ * client try 2^64 times as often).
+ */
+export function ipBucket(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 async function keys(ctx: AppContext, ip: string, email: string): Promise<{ ipKey: string; emailKey: string }> {
   const secret = await instanceSecret(ctx);
-  return { ipKey: `login:ip:${hmacHex(secret, `ip:${ip}`)}`, emailKey: `login:email:${hmacHex(secret, `email:${email}`)}` };
+  return { ipKey: `login:ip:${hmacHex(secret, `ip:${ipBucket(ip)}`)}`, emailKey: `login:email:${hmacHex(secret, `email:${email}`)}` };
 }
 
 /** Counts one login attempt; throws rate_limited when this email or IP has tried too often. */

@@ -8,7 +8,7 @@ import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { Database } from '../db/schema.ts';
 import { adminExists } from './accounts.repository.ts';
-import { createUser, type NewUser, type PublicUser } from './accounts.service.ts';
+import { createUser, type NewUser, type PublicUser, prepareUser } from './accounts.service.ts';
 import { sha256Hex } from './secrets.ts';
 import { deleteSettingsWithPrefix, listSettingsWithPrefix, putSettingIfAbsent } from './settings.repository.ts';
 
@@ -64,6 +64,7 @@ async function codeIsValid(db: Kysely<Database>, raw: string): Promise<boolean> 
 
 /** Creates the first admin if the code is right and there is still no admin; deletes the codes. */
 export async function completeSetup(ctx: AppContext, code: string, input: Omit<NewUser, 'role'>): Promise<PublicUser> {
+  const prepared = await prepareUser({ ...input, role: 'admin' });
   const user = await ctx.db.transaction().execute(async (trx) => {
     if (await adminExists(trx)) throw new AppError('gone', 'This instance already has an administrator: sign in instead.');
     if (!(await codeIsValid(trx, code))) {
@@ -72,7 +73,7 @@ export async function completeSetup(ctx: AppContext, code: string, input: Omit<N
         reason: 'setup.error.code',
       });
     }
-    const created = await createUser(trx, { ...input, role: 'admin' });
+    const created = await createUser(trx, prepared);
     await deleteSettingsWithPrefix(trx, PREFIX);
     return created;
   });

@@ -13,7 +13,7 @@ import type { AppServer } from '../core/http.ts';
 import { addAdminLink } from '../web/admin-links.ts';
 import { html, raw, type SafeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
-import { pageContext, sendPage } from '../web/layout.ts';
+import { PAGE_RESPONSE, pageContext, sendPage } from '../web/layout.ts';
 import { type AnnouncementInput, type FieldProblem, LIMITS, renderMarkdown } from './announcements.domain.ts';
 import { type AnnouncementRow, getAnnouncementById, listLocalForEditors } from './announcements.repository.ts';
 import { createAnnouncement, deleteAnnouncement, updateAnnouncement } from './announcements.service.ts';
@@ -173,6 +173,7 @@ export async function registerAnnouncementAdminPages(app: AppServer, ctx: AppCon
           done: Type.Optional(Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('deleted')])),
           page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
         }),
+        response: PAGE_RESPONSE,
       },
     },
     async (request, reply) => {
@@ -205,11 +206,13 @@ ${more}`;
     },
   );
 
-  app.get('/admin/announcements/new', { preHandler: editor, schema: { querystring: Type.Object({}) } }, async (request, reply) =>
-    formPage(request, reply, ctx, { values: {} }),
+  app.get(
+    '/admin/announcements/new',
+    { preHandler: editor, schema: { querystring: Type.Object({}), response: PAGE_RESPONSE } },
+    async (request, reply) => formPage(request, reply, ctx, { values: {} }),
   );
 
-  app.post('/admin/announcements', { preHandler: editor, schema: { body: FormBody } }, async (request, reply) => {
+  app.post('/admin/announcements', { preHandler: editor, schema: { body: FormBody, response: PAGE_RESPONSE } }, async (request, reply) => {
     const values = request.body;
     if (values.action === 'preview' || values.action === undefined) return formPage(request, reply, ctx, { values, preview: true });
     try {
@@ -223,40 +226,52 @@ ${more}`;
     return reply.redirect('/admin/announcements?done=created', 303);
   });
 
-  app.get('/admin/announcements/:id/edit', { preHandler: editor, schema: { params: IdParams } }, async (request, reply) => {
-    const row = await loadLocal(ctx, request.params.id);
-    return formPage(request, reply, ctx, { values: valuesOf(row), row });
-  });
+  app.get(
+    '/admin/announcements/:id/edit',
+    { preHandler: editor, schema: { params: IdParams, response: PAGE_RESPONSE } },
+    async (request, reply) => {
+      const row = await loadLocal(ctx, request.params.id);
+      return formPage(request, reply, ctx, { values: valuesOf(row), row });
+    },
+  );
 
-  app.post('/admin/announcements/:id', { preHandler: editor, schema: { params: IdParams, body: FormBody } }, async (request, reply) => {
-    const row = await loadLocal(ctx, request.params.id);
-    const values = request.body;
-    if (values.action === 'preview' || values.action === undefined) return formPage(request, reply, ctx, { values, row, preview: true });
-    try {
-      const input = inputOf(values, values.action as 'draft' | 'publish');
-      await ctx.db.transaction().execute((trx) => updateAnnouncement(trx, deps, row.id, input));
-    } catch (error) {
-      return formPage(request, reply, ctx, { values, row, problems: problemsOf(error), status: 400 });
-    }
-    return reply.redirect('/admin/announcements?done=updated', 303);
-  });
+  app.post(
+    '/admin/announcements/:id',
+    { preHandler: editor, schema: { params: IdParams, body: FormBody, response: PAGE_RESPONSE } },
+    async (request, reply) => {
+      const row = await loadLocal(ctx, request.params.id);
+      const values = request.body;
+      if (values.action === 'preview' || values.action === undefined) return formPage(request, reply, ctx, { values, row, preview: true });
+      try {
+        const input = inputOf(values, values.action as 'draft' | 'publish');
+        await ctx.db.transaction().execute((trx) => updateAnnouncement(trx, deps, row.id, input));
+      } catch (error) {
+        return formPage(request, reply, ctx, { values, row, problems: problemsOf(error), status: 400 });
+      }
+      return reply.redirect('/admin/announcements?done=updated', 303);
+    },
+  );
 
-  app.get('/admin/announcements/:id/delete', { preHandler: editor, schema: { params: IdParams } }, async (request, reply) => {
-    const row = await loadLocal(ctx, request.params.id);
-    const { locale } = pageContext(request, ctx);
-    const body = html`<h1>${t(locale, 'ann.admin.confirmTitle')}</h1>
+  app.get(
+    '/admin/announcements/:id/delete',
+    { preHandler: editor, schema: { params: IdParams, response: PAGE_RESPONSE } },
+    async (request, reply) => {
+      const row = await loadLocal(ctx, request.params.id);
+      const { locale } = pageContext(request, ctx);
+      const body = html`<h1>${t(locale, 'ann.admin.confirmTitle')}</h1>
 <p>${t(locale, 'ann.admin.confirmText', { title: row.title })}</p>
 <form method="post" action="/admin/announcements/${row.id}/delete">
 ${csrfField(request)}
 <button type="submit" class="danger">${t(locale, 'ann.admin.confirm')}</button>
 <a href="/admin/announcements">${t(locale, 'ann.admin.cancel')}</a>
 </form>`;
-    return sendPage(reply, request, ctx, {
-      title: t(locale, 'ann.admin.confirmTitle'),
-      body,
-      head: STYLES,
-    });
-  });
+      return sendPage(reply, request, ctx, {
+        title: t(locale, 'ann.admin.confirmTitle'),
+        body,
+        head: STYLES,
+      });
+    },
+  );
 
   app.post(
     '/admin/announcements/:id/delete',

@@ -10,7 +10,7 @@ import type { AppServer } from '../core/http.ts';
 import { registerHomeSection } from '../web/home.pages.ts';
 import { html, raw, type SafeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
-import { addNavLink, pageContext, sendPage } from '../web/layout.ts';
+import { addNavLink, PAGE_RESPONSE, pageContext, sendPage } from '../web/layout.ts';
 import { normalizeTag } from './announcements.domain.ts';
 import { type AnnouncementRow, getAnnouncementById, listAnnouncements, listNetworks } from './announcements.repository.ts';
 import { announcementList, feedBox, feedLinks, timeTag } from './announcements.views.ts';
@@ -30,7 +30,7 @@ const FeedQuery = Type.Object({
 export async function registerAnnouncementPages(app: AppServer, ctx: AppContext): Promise<void> {
   registerHomeSection(ctx, (request) => homeSection(ctx, request));
 
-  app.get('/announcements', { schema: { querystring: FeedQuery } }, async (request, reply) => {
+  app.get('/announcements', { schema: { querystring: FeedQuery, response: PAGE_RESPONSE } }, async (request, reply) => {
     const { locale } = pageContext(request, ctx);
     const page = request.query.page ?? 1;
     const network = request.query.network || undefined;
@@ -88,26 +88,30 @@ ${feedBox(locale)}`;
     });
   });
 
-  app.get('/announcements/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
-    const row = await getAnnouncementById(ctx.db, request.params.id);
-    const { locale } = pageContext(request, ctx);
-    const editor = hasRole(request.user, 'editor');
-    if (!row || (row.status === 'draft' && !editor)) return notFound(request, reply, ctx, locale);
-    if (row.deleted_at) {
+  app.get(
+    '/announcements/:id',
+    { schema: { params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: PAGE_RESPONSE } },
+    async (request, reply) => {
+      const row = await getAnnouncementById(ctx.db, request.params.id);
+      const { locale } = pageContext(request, ctx);
+      const editor = hasRole(request.user, 'editor');
+      if (!row || (row.status === 'draft' && !editor)) return notFound(request, reply, ctx, locale);
+      if (row.deleted_at) {
+        return sendPage(reply, request, ctx, {
+          title: t(locale, 'ann.goneTitle'),
+          status: 410,
+          body: html`<h1>${t(locale, 'ann.goneTitle')}</h1><p>${t(locale, 'ann.gone')}</p><p><a href="/announcements">${t(locale, 'ann.back')}</a></p>`,
+        });
+      }
       return sendPage(reply, request, ctx, {
-        title: t(locale, 'ann.goneTitle'),
-        status: 410,
-        body: html`<h1>${t(locale, 'ann.goneTitle')}</h1><p>${t(locale, 'ann.gone')}</p><p><a href="/announcements">${t(locale, 'ann.back')}</a></p>`,
-      });
-    }
-    return sendPage(reply, request, ctx, {
-      title: row.title,
-      description: row.summary,
-      head: html`${openGraph(ctx, row)}
+        title: row.title,
+        description: row.summary,
+        head: html`${openGraph(ctx, row)}
 ${feedLinks(ctx.config.instanceName, locale)}`,
-      body: announcementArticle(row, locale),
-    });
-  });
+        body: announcementArticle(row, locale),
+      });
+    },
+  );
 }
 
 function notFound(request: FastifyRequest, reply: FastifyReply, ctx: AppContext, locale: Locale): FastifyReply {

@@ -42,7 +42,8 @@ export async function migrateCommand(config: Config, options: Map<string, string
   await withDatabase(
     config,
     async () => {},
-    (applied) => out(applied.length === 0 ? 'The database is up to date.' : `Applied ${applied.length} migration(s): ${applied.join(', ')}.`),
+    (applied) =>
+      out(applied.length === 0 ? 'The database is up to date.' : `Applied ${applied.length} migration(s): ${applied.join(', ')}.`),
   );
 }
 

@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import { signRequest } from '@fedify/fedify';
 import { fromKysely } from 'pg-boss';
 import type { Executor } from '../core/events.ts';
-import { deliveryInboxes, getHostState, isBlocked, recordHostFailure, recordHostSuccess } from './federation.repository.ts';
+import { deliveryInboxes, getHostState, listBlocks, recordHostFailure, recordHostSuccess } from './federation.repository.ts';
 import { GuardError } from './guard.ts';
 import { QueuePump, Released } from './pump.ts';
 import type { FederationRuntime } from './runtime.ts';
@@ -154,7 +154,7 @@ export class Delivery {
     const rt = this.#rt;
     const { db } = rt.app;
     const host = new URL(job.inbox).host;
-    if (await isBlocked(db, job.inbox)) throw new PermanentFailure('host blocked');
+    if (await this.#blocked(job.inbox)) throw new PermanentFailure('host blocked');
     if (!this.#healthy.has(host)) {
       const state = await getHostState(db, host);
       if (state?.unreachable_until && state.unreachable_until > new Date()) {
@@ -193,6 +193,20 @@ export class Delivery {
     if (response.status === 404 || response.status === 410) throw new PermanentFailure(`HTTP ${response.status}`);
     await this.#failed(host);
     throw new Error(`${host} answered HTTP ${response.status}`);
+  }
+
+  // The blocklist changes rarely and is read for every delivery: kept for a few seconds.
+  #blocks: { at: number; hosts: Set<string>; actors: Set<string> } | undefined;
+  async #blocked(inbox: string): Promise<boolean> {
+    if (!this.#blocks || Date.now() - this.#blocks.at > 5000) {
+      const rows = await listBlocks(this.#rt.app.db);
+      this.#blocks = {
+        at: Date.now(),
+        hosts: new Set(rows.filter((r) => r.kind === 'host').map((r) => r.value)),
+        actors: new Set(rows.filter((r) => r.kind === 'actor').map((r) => r.value)),
+      };
+    }
+    return this.#blocks.hosts.has(new URL(inbox).host) || this.#blocks.actors.has(inbox);
   }
 
   async #failed(host: string): Promise<void> {

@@ -183,13 +183,20 @@ export async function deleteFollower(db: Db, id: string): Promise<void> {
  * blocked hosts and actors left out.
  */
 export async function deliveryInboxes(db: Db): Promise<string[]> {
+  // Interleaved by host (the first inbox of every host, then the second...): a batch of jobs
+  // then spreads over many hosts instead of queueing behind one host's limit.
   const rows = await sql<{ inbox: string }>`
-    select distinct coalesce(f.shared_inbox, f.inbox) as inbox
-    from federation_followers f
-    where f.status = 'accepted'
-      and not exists (select 1 from federation_blocks b where b.kind = 'host' and b.value = f.host)
-      and not exists (select 1 from federation_blocks b where b.kind = 'actor' and b.value = f.actor_id)
-    order by 1`.execute(db);
+    select inbox from (
+      select inbox, host, row_number() over (partition by host order by inbox) as rank
+      from (
+        select distinct coalesce(f.shared_inbox, f.inbox) as inbox, f.host
+        from federation_followers f
+        where f.status = 'accepted'
+          and not exists (select 1 from federation_blocks b where b.kind = 'host' and b.value = f.host)
+          and not exists (select 1 from federation_blocks b where b.kind = 'actor' and b.value = f.actor_id)
+      ) targets
+    ) ranked
+    order by rank, host, inbox`.execute(db);
   return rows.rows.map((r) => r.inbox);
 }
 

@@ -78,6 +78,12 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.
 
 function guardedLookup(allowPrivate: boolean) {
   return (hostname: string, options: dns.LookupOptions, callback: LookupCallback): void => {
+    const family = net.isIP(hostname);
+    if (family !== 0) {
+      // A literal address (checked in fetch()): no resolver round trip on the thread pool.
+      if (options.all) return callback(null, [{ address: hostname, family }]);
+      return callback(null, hostname, family);
+    }
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       const list = addresses as dns.LookupAddress[];

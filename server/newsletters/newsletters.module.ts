@@ -3,6 +3,7 @@
 import type { AppContext } from '../core/context.ts';
 import type { AppServer } from '../core/http.ts';
 import { getMailer } from '../mail/mailer.ts';
+import { newsletterAdmin } from './newsletters.admin.ts';
 import { newsletterArchive } from './newsletters.archive.ts';
 import { newsletterRoutes } from './newsletters.routes.ts';
 import { defineScheduler, enqueueTick, resumeStalled } from './newsletters.scheduler.ts';
@@ -13,6 +14,7 @@ export async function registerNewsletters(app: AppServer, ctx: AppContext): Prom
   defineScheduler(ctx);
   await newsletterRoutes(app, ctx);
   await newsletterArchive(app, ctx);
+  await newsletterAdmin(app, ctx);
   // Once the instance listens (the queue has started by then): resume sends a crash interrupted
   // and start the minute tick.
   app.addHook('onReady', async () => {

@@ -19,6 +19,7 @@ import type { ResourceRow } from './resources.repository.ts';
 import {
   AUDIENCES,
   addFile,
+  checkPresentFields,
   createResource,
   LIMITS,
   type ResourceInput,
@@ -183,7 +184,11 @@ export async function registerResourceAdmin(app: AppServer, m: ResourcesModule):
     const { locale } = pageContext(request, ctx);
     let values: ResourceInput = {};
     try {
-      const upload = await receiveUpload(request, ctx.db, m.storage, { maxBytes: await maxFileBytes(ctx.db), maxFiles: LIMITS.files });
+      const upload = await receiveUpload(request, ctx.db, m.storage, {
+        maxBytes: await maxFileBytes(ctx.db),
+        maxFiles: LIMITS.files,
+        beforeFiles: checkPresentFields,
+      });
       values = inputFromUpload(upload);
       const id = await withUpload(m, upload, (d) => createResource(d, request.user!, values, upload.files));
       return reply.redirect(`/admin/resources/${id}`, 303);

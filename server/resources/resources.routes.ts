@@ -9,6 +9,7 @@ import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
 import { federationOf } from '../federation/federation.module.ts';
+import { LICENCES } from './licences.ts';
 import { registerResourceAdmin } from './resources.admin.ts';
 import { downloadFile } from './resources.download.ts';
 import { subscribeResourcesFederation } from './resources.federation.ts';
@@ -34,7 +35,7 @@ import {
   ResourcePageSchema,
   ResourceSchema,
 } from './resources.schemas.ts';
-import { addFile, createResource, LIMITS, updateResource, viewResource } from './resources.service.ts';
+import { addFile, checkPresentFields, createResource, LIMITS, updateResource, viewResource } from './resources.service.ts';
 import { abortedUploads, field, maxFileBytes, receiveUpload } from './resources.upload.ts';
 import { searchResources } from './resources-search.repository.ts';
 import { foldAccents } from './text.ts';
@@ -80,6 +81,27 @@ export async function registerResources(app: AppServer, ctx: AppContext): Promis
   );
 
   app.get(
+    '/api/v1/resources/licences',
+    {
+      schema: {
+        tags: ['resources'],
+        summary: 'The licences a resource may carry (codes for the `licence` field)',
+        response: {
+          200: Type.Array(
+            Type.Object({
+              code: Type.String(),
+              name: Type.String(),
+              url: Type.Union([Type.String(), Type.Null()]),
+              allows: Type.Object({ fr: Type.String(), en: Type.String() }),
+            }),
+          ),
+        },
+      },
+    },
+    async () => LICENCES.map((l) => ({ code: l.code, name: l.name, url: l.url, allows: l.allows })),
+  );
+
+  app.get(
     '/api/v1/resources/:id',
     {
       schema: {
@@ -110,7 +132,11 @@ export async function registerResources(app: AppServer, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const user = request.user!;
-      const upload = await receiveUpload(request, ctx.db, m.storage, { maxBytes: await maxFileBytes(ctx.db), maxFiles: LIMITS.files });
+      const upload = await receiveUpload(request, ctx.db, m.storage, {
+        maxBytes: await maxFileBytes(ctx.db),
+        maxFiles: LIMITS.files,
+        beforeFiles: checkPresentFields,
+      });
       const id = await withUpload(m, upload, (d) => createResource(d, user, inputFromUpload(upload), upload.files));
       return reply.code(201).send(presentResource(await viewResource(ctx.db, id, true)));
     },

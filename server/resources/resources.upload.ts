@@ -48,7 +48,12 @@ export async function receiveUpload(
   request: FastifyRequest,
   db: Kysely<Database>,
   storage: FileStorage,
-  options: { maxBytes: number; maxFiles: number },
+  options: {
+    maxBytes: number;
+    maxFiles: number;
+    /** Checks the fields received so far before the first file streams in (refuse early, store nothing). */
+    beforeFiles?: (fields: Record<string, string[]>) => void;
+  },
 ): Promise<Upload> {
   if (!request.isMultipart()) {
     throw new AppError('unsupported_media_type', 'Send the resource as multipart/form-data (fields and files).');
@@ -74,6 +79,7 @@ export async function receiveUpload(
         part.file.resume();
         continue;
       }
+      if (upload.files.length === 0) options.beforeFiles?.(upload.fields);
       const name = safeFileName(part.filename);
       const stored = await storage.put<FileKind>(part.file, { maxBytes: options.maxBytes, check: contentCheck(name) });
       if (stored.created) upload.created.push(stored.hash);

@@ -9,7 +9,7 @@ import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import { normaliseEmail } from '../mail/mail.headers.ts';
 import { addressProblem } from './email-policy.ts';
-import { existingAmong, insertConsents, insertSubscribers, type NewSubscriber, suppressedAmong } from './subscribers.repository.ts';
+import { existingAmong, type ImportedRows, insertImported, suppressedAmong } from './subscribers.repository.ts';
 import { CONSENT_VERSION, cleanName, hashEmail, SUBSCRIBER_MAIL_QUEUE } from './subscribers.service.ts';
 import type { ConsentMethod, Frequency, Source } from './subscribers.tables.ts';
 
@@ -187,7 +187,7 @@ export async function importSubscribers(ctx: AppContext, bytes: Buffer, options:
         batch.map((r) => r.email),
       );
       const suppressed = await suppressedAmong(trx, [...hashes.values()]);
-      const fresh: NewSubscriber[] = [];
+      const fresh: ImportedRows = { emails: [], hashes: [], names: [], languages: [] };
       for (const r of batch) {
         const hash = hashes.get(r.email)!;
         const known = existing.get(r.email);
@@ -199,30 +199,19 @@ export async function importSubscribers(ctx: AppContext, bytes: Buffer, options:
           report.alreadyKnown++;
           continue;
         }
-        fresh.push({
-          email: r.email,
-          emailHash: hash,
-          name: r.name,
-          language: r.language ?? options.language,
-          status: options.repermission ? 'pending' : 'active',
-          frequency: options.frequency,
-          sources: options.sources,
-          networks: [],
-          confirmedAt: options.repermission ? null : new Date(),
-        });
+        fresh.emails.push(r.email);
+        fresh.hashes.push(hash);
+        fresh.names.push(r.name);
+        fresh.languages.push(r.language ?? options.language);
       }
-      const inserted = await insertSubscribers(trx, fresh);
+      const inserted = await insertImported(trx, fresh, {
+        status: options.repermission ? 'pending' : 'active',
+        frequency: options.frequency,
+        sources: options.sources,
+        confirmedAt: options.repermission ? null : new Date(),
+        consent: { action: 'import', method: options.method, legalBasis: options.legalBasis, textVersion: CONSENT_VERSION },
+      });
       report.imported += inserted.length;
-      await insertConsents(
-        trx,
-        inserted.map((s) => ({
-          subscriberId: s.id,
-          action: 'import',
-          method: options.method,
-          legalBasis: options.legalBasis,
-          textVersion: CONSENT_VERSION,
-        })),
-      );
       if (options.repermission) {
         for (const s of inserted) await ctx.queue.send(SUBSCRIBER_MAIL_QUEUE, { subscriberId: s.id, kind: 'confirm' }, { trx });
       }

@@ -3,6 +3,7 @@
 // subscription emails.
 import type { AppContext } from '../core/context.ts';
 import type { AppServer } from '../core/http.ts';
+import { privacyPage } from './privacy.pages.ts';
 import { defineSubscriberMailQueue } from './subscribers.mail.ts';
 import { subscriberPages } from './subscribers.pages.ts';
 import { subscriberRoutes } from './subscribers.routes.ts';
@@ -11,4 +12,5 @@ export async function registerSubscribers(app: AppServer, ctx: AppContext): Prom
   defineSubscriberMailQueue(ctx);
   await subscriberPages(app, ctx);
   await subscriberRoutes(app, ctx);
+  await privacyPage(app, ctx);
 }

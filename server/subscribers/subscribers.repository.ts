@@ -182,7 +182,11 @@ export async function unsuppress(db: Db, emailHash: string): Promise<void> {
 
 export async function suppressedAmong(db: Db, hashes: string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
-  const rows = await db.selectFrom('email_suppressions').select('email_hash').where('email_hash', 'in', hashes).execute();
+  const rows = await db
+    .selectFrom('email_suppressions')
+    .select('email_hash')
+    .where(sql<boolean>`email_hash = any(${sql.val(hashes)}::text[])`)
+    .execute();
   return new Set(rows.map((r) => r.email_hash));
 }
 
@@ -190,7 +194,12 @@ export async function suppressedAmong(db: Db, hashes: string[]): Promise<Set<str
 
 export async function existingAmong(db: Db, emails: string[]): Promise<Map<string, { id: string; status: SubscriberStatus }>> {
   if (emails.length === 0) return new Map();
-  const rows = await db.selectFrom('subscribers').select(['id', 'email', 'status']).where('email', 'in', emails).execute();
+  // One array parameter rather than a thousand: much faster to send and plan.
+  const rows = await db
+    .selectFrom('subscribers')
+    .select(['id', 'email', 'status'])
+    .where(sql<boolean>`email = any(${sql.val(emails)}::text[])`)
+    .execute();
   return new Map(rows.map((r) => [r.email, { id: r.id, status: r.status }]));
 }
 
@@ -202,6 +211,39 @@ export async function insertSubscribers(db: Db, list: NewSubscriber[]): Promise<
     .onConflict((oc) => oc.column('email').doNothing())
     .returning(['id', 'email'])
     .execute();
+}
+
+export interface ImportedRows {
+  emails: string[];
+  hashes: string[];
+  names: Array<string | null>;
+  languages: Array<'fr' | 'en'>;
+}
+
+export interface ImportCommon {
+  status: SubscriberStatus;
+  frequency: Frequency;
+  sources: Source[];
+  confirmedAt: Date | null;
+  consent: { action: string; method: ConsentMethod; legalBasis: string; textVersion: string };
+}
+
+/** Bulk insert for imports: columns as arrays (unnest), the consent rows in the same statement. */
+export async function insertImported(db: Db, rows: ImportedRows, c: ImportCommon): Promise<Array<{ id: string; email: string }>> {
+  if (rows.emails.length === 0) return [];
+  const result = await sql<{ id: string; email: string }>`
+    with added as (
+      insert into subscribers (email, email_hash, name, language, status, frequency, sources, confirmed_at)
+      select e, h, n, l, ${c.status}, ${c.frequency}, ${sql.val(c.sources)}::text[], ${c.confirmedAt}
+        from unnest(${sql.val(rows.emails)}::text[], ${sql.val(rows.hashes)}::text[], ${sql.val(rows.names)}::text[], ${sql.val(rows.languages)}::text[]) as r(e, h, n, l)
+      on conflict (email) do nothing
+      returning id, email
+    ), logged as (
+      insert into subscriber_consents (subscriber_id, action, method, legal_basis, text_version)
+      select id, ${c.consent.action}, ${c.consent.method}, ${c.consent.legalBasis}, ${c.consent.textVersion} from added
+    )
+    select id, email from added`.execute(db);
+  return result.rows;
 }
 
 export async function listSubscribersPage(db: Db, afterEmail: string, limit: number): Promise<Subscriber[]> {

@@ -13,7 +13,7 @@ import type { AppServer } from '../core/http.ts';
 import { addAdminLink, adminLinks } from './admin-links.ts';
 import { html } from './html.ts';
 import { addMessages, t } from './i18n.ts';
-import { pageContext, sendPage } from './layout.ts';
+import { PAGE_RESPONSE, pageContext, sendPage } from './layout.ts';
 
 addMessages({
   fr: {
@@ -147,22 +147,27 @@ ${field({ name: 'password', label: t(locale, 'users.password'), type: 'password'
 }
 
 export async function registerAdminPages(app: AppServer, ctx: AppContext): Promise<void> {
-  app.get('/admin', { schema: { querystring: Type.Object({}) }, preHandler: requireRole('editor') }, async (request, reply) => {
-    const { locale } = pageContext(request, ctx);
-    const user = request.user!;
-    const links = adminLinks().filter((l) => hasRole(user, l.role));
-    const body = html`<h1>${t(locale, 'admin.title')}</h1>
+  app.get(
+    '/admin',
+    { schema: { querystring: Type.Object({}), response: PAGE_RESPONSE }, preHandler: requireRole('editor') },
+    async (request, reply) => {
+      const { locale } = pageContext(request, ctx);
+      const user = request.user!;
+      const links = adminLinks().filter((l) => hasRole(user, l.role));
+      const body = html`<h1>${t(locale, 'admin.title')}</h1>
 <p>${t(locale, 'admin.hello', { name: user.displayName ?? user.email })} (${t(locale, `role.${user.role}`)})</p>
 <ul class="admin-links">
 ${links.map((l) => html`<li><a href="${l.href}">${l.label[locale]}</a>${l.description ? html` — <span class="muted">${l.description[locale]}</span>` : ''}</li>`)}
 <li><a href="/api/docs">${t(locale, 'admin.apiDocs')}</a></li>
-</ul>
-<form method="post" action="/logout">${csrfField(request)}<button type="submit">${t(locale, 'nav.logout')}</button></form>`;
-    return sendPage(reply, request, ctx, { title: t(locale, 'admin.title'), body });
-  });
+</ul>`;
+      return sendPage(reply, request, ctx, { title: t(locale, 'admin.title'), body });
+    },
+  );
 
-  app.get('/admin/tokens', { schema: { querystring: Type.Object({}) }, preHandler: requireRole('editor') }, async (request, reply) =>
-    tokensPage(ctx, request, reply),
+  app.get(
+    '/admin/tokens',
+    { schema: { querystring: Type.Object({}), response: PAGE_RESPONSE }, preHandler: requireRole('editor') },
+    async (request, reply) => tokensPage(ctx, request, reply),
   );
 
   app.post(
@@ -195,7 +200,10 @@ ${links.map((l) => html`<li><a href="${l.href}">${l.label[locale]}</a>${l.descri
 
   app.get(
     '/admin/users',
-    { schema: { querystring: Type.Object({ added: Type.Optional(Type.String()) }) }, preHandler: requireRole('admin') },
+    {
+      schema: { querystring: Type.Object({ added: Type.Optional(Type.String()) }), response: PAGE_RESPONSE },
+      preHandler: requireRole('admin'),
+    },
     async (request, reply) => usersPage(ctx, request, reply, { added: request.query.added === '1' }),
   );
 

@@ -8,7 +8,7 @@ import type { AppContext } from '../core/context.ts';
 import type { AppServer } from '../core/http.ts';
 import { html, type SafeHtml } from './html.ts';
 import { addMessages, t } from './i18n.ts';
-import { pageContext, sendPage } from './layout.ts';
+import { PAGE_RESPONSE, pageContext, sendPage } from './layout.ts';
 import { localPath } from './local-path.ts';
 
 addMessages({
@@ -60,7 +60,7 @@ function backTo(request: FastifyRequest, ctx: AppContext): string {
 }
 
 export async function registerHomePages(app: AppServer, ctx: AppContext): Promise<void> {
-  app.get('/', { schema: { querystring: Type.Object({}) } }, async (request, reply) => {
+  app.get('/', { schema: { querystring: Type.Object({}), response: PAGE_RESPONSE } }, async (request, reply) => {
     const { locale } = pageContext(request, ctx);
     const sections = [...everywhere, ...(perInstance.get(ctx) ?? [])];
     const rendered = await Promise.all(sections.map((render) => render(request)));

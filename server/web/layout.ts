@@ -2,6 +2,7 @@
 // the main content, a footer. Light (one small stylesheet, no web fonts, no third-party request),
 // readable without JavaScript; scripts only enhance, loaded as deferred modules.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { csrfToken } from '../accounts/csrf.ts';
 import type { Locale } from '../config.ts';
 import type { AppContext } from '../core/context.ts';
@@ -19,6 +20,9 @@ export interface PageOptions {
   scripts?: string[];
   status?: number;
 }
+
+/** Response schema of a route that answers an HTML page (it documents; HTML is sent as is). */
+export const PAGE_RESPONSE = { 200: Type.String({ description: 'HTML page' }) };
 
 export interface PageContext {
   locale: Locale;
@@ -66,7 +70,8 @@ const isCurrent = (path: string, href: string) => (href === '/' ? path === '/' :
 
 export function renderPage(pc: PageContext, options: PageOptions): string {
   const { locale } = pc;
-  const link = (href: string, label: string) => html`<li><a href="${href}"${isCurrent(pc.path, href) ? html` aria-current="page"` : ''}>${label}</a></li>`;
+  const link = (href: string, label: string) =>
+    html`<li><a href="${href}"${isCurrent(pc.path, href) ? html` aria-current="page"` : ''}>${label}</a></li>`;
   // The logout form carries the session's CSRF token; a same-origin request without it is still
   // accepted (see accounts/auth.plugin.ts), for pages rendered without a session token.
   const csrf = pc.csrf ? html`<input type="hidden" name="_csrf" value="${pc.csrf}">` : '';
@@ -110,11 +115,16 @@ ${options.body}
 </html>`.value;
 }
 
-// Pages load only what this site serves (scripts, styles, fonts, connections); images may come from
-// elsewhere (an editor's illustration). No page may be framed by another site (clickjacking).
+// Pages load only what this site serves (scripts, styles, fonts, connections): the browser itself
+// refuses any third-party request but images (an editor's illustration). No page may be framed by
+// another site (clickjacking). Inline scripts and styles are still allowed because some admin pages
+// use them (the newsletter preview and its live progress); once they move to /static/, drop
+// 'unsafe-inline' to make injected scripts inert too.
 const PAGE_CSP = [
   "default-src 'self'",
-  "img-src 'self' https: http:",
+  "img-src 'self' https: http: data:",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",

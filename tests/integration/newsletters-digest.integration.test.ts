@@ -123,3 +123,94 @@ describe('digests', () => {
     expect((await fetch(`${instance.url}/newsletters/00000000-0000-4000-8000-000000000000/print`)).status).toBe(404);
   });
 });
+
+describe('admin pages and privacy', () => {
+  it('previews an issue at two widths with its weight, sends a test, and explains the data kept', async () => {
+    const { createUserWithToken } = await import('../helpers/accounts.ts');
+    const { token, user } = await createUserWithToken(instance.ctx, 'editor');
+    const auth = { authorization: `Bearer ${token}` };
+    const created = await fetch(`${instance.url}/api/v1/newsletters`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ subject: 'Aperçu <test>', introduction: 'Bonjour.' }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const page = await fetch(`${instance.url}/admin/newsletters/${id}`, { headers: auth });
+    expect(page.status).toBe(200);
+    const body = await page.text();
+    expect(body).toContain('Aperçu &lt;test&gt;');
+    expect(body.match(/<iframe [^>]*srcdoc="/g)).toHaveLength(2);
+    expect(body).toContain('width="375"');
+    expect(body).toMatch(/Poids du message : <strong>[\d.]+ Ko<\/strong>/);
+    const before = messagesToCount(user.email);
+    const test = await fetch(`${instance.url}/admin/newsletters/${id}/test`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '_csrf=',
+    });
+    const testBody = await test.text();
+    expect(test.status).toBe(200);
+    expect(testBody).toContain('Un essai a été envoyé');
+    await sink.waitFor(sink.count, 5000);
+    expect(messagesToCount(user.email)).toBe(before + 1);
+    const trial = await parseMail(messagesTo(sink, user.email).at(-1)!);
+    expect(trial.subject).toBe('[TEST] Aperçu <test>');
+    const anonymous = await fetch(`${instance.url}/admin/newsletters/${id}`, { headers: { accept: 'application/json' } });
+    expect(anonymous.status).toBe(401);
+
+    const privacy = await (await fetch(`${instance.url}/privacy`)).text();
+    expect(privacy).toContain('effacée après 7 jours');
+    expect(privacy).toContain('après 30 jours');
+    expect(privacy).toContain('127.0.0.1');
+  });
+});
+
+function messagesToCount(address: string): number {
+  return messagesTo(sink, address).length;
+}
+
+describe('the minute tick', () => {
+  it('starts a scheduled issue when its time comes, and applies the retention rules', async () => {
+    const { tick } = await import('../../server/newsletters/newsletters.scheduler.ts');
+    const { createIssue, schedule } = await import('../../server/newsletters/newsletters.service.ts');
+    const { hashEmail } = await import('../../server/subscribers/subscribers.service.ts');
+    const ctx = instance.ctx;
+    const issue = await ctx.db.transaction().execute((trx) => createIssue(trx, { subject: 'Programmée', introduction: 'Bonjour.' }, null));
+    await schedule(ctx.db, issue.id, new Date(Date.now() + 60_000));
+    await tick(ctx, new Date());
+    expect((await ctx.db.selectFrom('newsletter_issues').select('status').where('id', '=', issue.id).executeTakeFirst())?.status).toBe(
+      'scheduled',
+    );
+    await tick(ctx, new Date(Date.now() + 61_000));
+    expect(['sending', 'sent']).toContain(
+      (await ctx.db.selectFrom('newsletter_issues').select('status').where('id', '=', issue.id).executeTakeFirst())?.status,
+    );
+
+    await seedSubscribers(ctx, 1, { prefix: 'stale' });
+    await seedSubscribers(ctx, 1, { prefix: 'left' });
+    const day = 24 * 3600 * 1000;
+    await ctx.db
+      .updateTable('subscribers')
+      .set({ status: 'pending', created_at: new Date(Date.now() - 8 * day) })
+      .where('email', '=', 'stale0@example.org')
+      .execute();
+    await ctx.db
+      .updateTable('subscribers')
+      .set({ status: 'unsubscribed', unsubscribed_at: new Date(Date.now() - 31 * day) })
+      .where('email', '=', 'left0@example.org')
+      .execute();
+    await tick(ctx, new Date());
+    const left = await ctx.db
+      .selectFrom('subscribers')
+      .select('email')
+      .where('email', 'in', ['stale0@example.org', 'left0@example.org'])
+      .execute();
+    expect(left).toEqual([]);
+    const kept = await ctx.db
+      .selectFrom('email_suppressions')
+      .select('reason')
+      .where('email_hash', '=', hashEmail('left0@example.org'))
+      .execute();
+    expect(kept).toEqual([{ reason: 'unsubscribed' }]);
+  });
+});

@@ -115,7 +115,7 @@ describe('sending an issue', () => {
     expect(new Set(emails)).toEqual(seen);
     const again = await api('POST', `/api/v1/newsletters/${id}/send`, {});
     expect(again.status).toBe(409);
-  });
+  }, 180_000);
 
   it('records refusals, retries temporary failures, and marks repeated refusals as bouncing', async () => {
     await instance.ctx.db.deleteFrom('newsletter_deliveries').execute();
@@ -196,4 +196,46 @@ describe('sending an issue', () => {
       sink.behaviour = {};
     }
   });
+
+  it('pauses, resumes and cancels a send to a slow server without losing or doubling anything', async () => {
+    await instance.ctx.db.deleteFrom('newsletter_deliveries').execute();
+    await instance.ctx.db.deleteFrom('subscribers').execute();
+    sink.messages.length = 0;
+    sink.count = 0;
+    await seedSubscribers(instance.ctx, 200, { prefix: 'slow' });
+    sink.behaviour.delayMs = 40;
+    try {
+      const { json } = await api('POST', '/api/v1/newsletters', { subject: 'Lente', introduction: 'Texte.' });
+      await api('POST', `/api/v1/newsletters/${json.id}/send`, {});
+      await sink.waitFor(20, 30_000);
+      const paused = await api('POST', `/api/v1/newsletters/${json.id}/pause`);
+      expect(paused.status).toBe(200);
+      expect(paused.json.status).toBe('paused');
+      // The batch in hand finishes; then nothing more goes out.
+      await new Promise((r) => setTimeout(r, 1500));
+      const atPause = sink.count;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(sink.count).toBe(atPause);
+      expect(atPause).toBeLessThan(200);
+      expect((await api('POST', `/api/v1/newsletters/${json.id}/pause`)).status).toBe(409);
+      expect((await api('POST', `/api/v1/newsletters/${json.id}/resume`)).json.status).toBe('sending');
+      const done = await waitForStatus(json.id, 'sent');
+      expect(done.progress).toMatchObject({ sent: 200, remaining: 0 });
+      expect(new Set(sink.messages.map((m) => m.to[0])).size).toBe(200);
+      expect(sink.count).toBe(200);
+
+      const second = await api('POST', '/api/v1/newsletters', { subject: 'Annulée', introduction: 'Texte.' });
+      await api('POST', `/api/v1/newsletters/${second.json.id}/send`, {});
+      await sink.waitFor(210, 30_000);
+      const cancelled = await api('POST', `/api/v1/newsletters/${second.json.id}/cancel`);
+      expect(cancelled.json.status).toBe('cancelled');
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = await api('GET', `/api/v1/newsletters/${second.json.id}`);
+      expect(after.json.progress.remaining).toBe(0);
+      expect(after.json.progress.sent + after.json.progress.skipped).toBe(200);
+      expect(sink.count - 200).toBe(after.json.progress.sent);
+    } finally {
+      sink.behaviour = {};
+    }
+  }, 120_000);
 });

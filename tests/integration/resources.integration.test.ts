@@ -171,6 +171,12 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
         expect(response.status).toBe(413);
         expect((await response.json()).error.code).toBe('payload_too_large');
       }
+      // Fields come before files: an unknown licence is refused before the file streams in.
+      const early = await create({ title: 'Licence inconnue', licence: 'wtfpl' }, [{ name: 'gros.pdf', data: big }]).catch((e: Error) => e);
+      if (early instanceof Response) {
+        expect(early.status).toBe(400);
+        expect((await early.json()).error.message).toContain('Unknown licence "wtfpl"');
+      }
       expect(storedFiles().length).toBe(filesBefore);
       expect(await resourceCount()).toBe(countBefore);
     } finally {
@@ -273,6 +279,15 @@ describe(`resources (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
       expect.arrayContaining(['/api/v1/resources', '/api/v1/resources/{id}', '/api/v1/resources/{id}/files']),
     );
     expect(spec.paths['/api/v1/resources'].post.tags).toEqual(['resources']);
+    const licences = await (await fetch(`${instance.url}/api/v1/resources/licences`)).json();
+    expect(licences.map((l: { code: string }) => l.code)).toEqual([
+      'cc-by-4.0',
+      'cc-by-sa-4.0',
+      'cc-by-nc-sa-4.0',
+      'cc0-1.0',
+      'etalab-2.0',
+      'all-rights-reserved',
+    ]);
   });
 
   it('sweeps stored files that no resource refers to once they are old enough', async () => {

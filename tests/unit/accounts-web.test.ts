@@ -3,8 +3,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/core/logger.ts';
-import { addNavLink, headerLinks, type PageContext, renderPage } from '../../server/web/layout.ts';
 import { html } from '../../server/web/html.ts';
+import { addNavLink, headerLinks, type PageContext, renderPage } from '../../server/web/layout.ts';
 import { localPath } from '../../server/web/local-path.ts';
 
 const base: PageContext = { locale: 'fr', instanceName: 'Réseau <test>', user: null, path: '/', csrf: '' };
@@ -38,7 +38,17 @@ describe('local redirect paths', () => {
   it('accepts paths of this site only', () => {
     expect(localPath('/')).toBe('/');
     expect(localPath('/admin?x=1#y')).toBe('/admin?x=1#y');
-    for (const bad of [undefined, '', 'admin', '//evil.example', '/\\evil.example', '/\t/evil.example', '/\n/x', '/a b', 'https://evil.example/']) {
+    for (const bad of [
+      undefined,
+      '',
+      'admin',
+      '//evil.example',
+      '/\\evil.example',
+      '/\t/evil.example',
+      '/\n/x',
+      '/a b',
+      'https://evil.example/',
+    ]) {
       expect(localPath(bad), JSON.stringify(bad)).toBeUndefined();
     }
   });

@@ -3,6 +3,7 @@ import { sessionCsrfToken } from '../../server/accounts/csrf.ts';
 import { safeNext } from '../../server/accounts/form.ts';
 import { hasRole } from '../../server/accounts/guards.ts';
 import { checkEmail, checkPassword, hashPassword, normaliseEmail, verifyPassword } from '../../server/accounts/passwords.ts';
+import { ipBucket } from '../../server/accounts/rate-limit.ts';
 import { safeEqual } from '../../server/accounts/secrets.ts';
 import { cookieOptions } from '../../server/accounts/sessions.ts';
 import { generateSetupCode, normaliseSetupCode } from '../../server/accounts/setup.ts';
@@ -50,10 +51,28 @@ describe('roles, redirects, CSRF tokens', () => {
     expect(safeNext('https://evil.example/')).toBeUndefined();
     expect(safeNext(undefined)).toBeUndefined();
     // Browsers drop tabs and newlines in URLs and read "\\" as "/": each of these would become "//evil.example".
-    for (const sneaky of ['/\t/evil.example', '/\n/evil.example', '/\r\n/evil.example', '/%09/x\\y', ' //evil.example', '/ /evil.example']) {
+    for (const sneaky of [
+      '/\t/evil.example',
+      '/\n/evil.example',
+      '/\r\n/evil.example',
+      '/%09/x\\y',
+      ' //evil.example',
+      '/ /evil.example',
+    ]) {
       expect(safeNext(sneaky), JSON.stringify(sneaky)).toBeUndefined();
     }
     expect(safeNext('/announcements/x?tag=amap%20bio#haut')).toBe('/announcements/x?tag=amap%20bio#haut');
+  });
+
+  it('counts login attempts per IPv4 address and per IPv6 /64 network', () => {
+    expect(ipBucket('203.0.113.7')).toBe('203.0.113.7');
+    expect(ipBucket('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(ipBucket('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(ipBucket('2001:0db8:0001:0002::9')).toBe('2001:db8:1:2::/64');
+    expect(ipBucket('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(ipBucket('2001:db8:1:2:ffff::1')).toBe(ipBucket('2001:db8:1:2::abcd'));
+    expect(ipBucket('2001:db8:1:3::1')).not.toBe(ipBucket('2001:db8:1:2::1'));
+    expect(ipBucket('::1')).toBe('0:0:0:0::/64');
   });
 
   it('derives one CSRF token per session and secret', () => {

@@ -63,7 +63,9 @@ describe('Markdown rendering and sanitizing', () => {
   });
 
   it('keeps no relative link in remote HTML: it would point into this site, not the sender', () => {
-    const out = sanitizeRemoteHtml('<p><a href="/admin/users">a</a> <a href="../x">b</a> <a href="https://remote.example/p">c</a> <a href="mailto:x@remote.example">d</a></p>');
+    const out = sanitizeRemoteHtml(
+      '<p><a href="/admin/users">a</a> <a href="../x">b</a> <a href="https://remote.example/p">c</a> <a href="mailto:x@remote.example">d</a></p>',
+    );
     expect(out).toBe(
       '<p><a rel="nofollow noopener ugc">a</a> <a rel="nofollow noopener ugc">b</a> <a rel="nofollow noopener ugc" href="https://remote.example/p">c</a> <a rel="nofollow noopener ugc" href="mailto:x@remote.example">d</a></p>',
     );
@@ -81,7 +83,9 @@ describe('Markdown rendering and sanitizing', () => {
       '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
     ].join('');
     for (const out of [sanitizeUserHtml(hostile), sanitizeRemoteHtml(hostile)]) {
-      expect(out).not.toMatch(/<(svg|math|script|style|form|input|button|iframe|object|embed|base|meta|img)\b|on\w+=|javascript:|vbscript:|data:|evil\.example/i);
+      expect(out).not.toMatch(
+        /<(svg|math|script|style|form|input|button|iframe|object|embed|base|meta|img)\b|on\w+=|javascript:|vbscript:|data:|evil\.example/i,
+      );
     }
   });
 

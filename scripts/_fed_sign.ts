@@ -1,0 +1,13 @@
+import crypto from 'node:crypto';
+const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const data = Buffer.from('(request-target): post /inbox\nhost: example.org\ndate: x\ndigest: SHA-256=abc');
+let t = performance.now();
+for (let i = 0; i < 200; i++) crypto.sign('sha256', data, privateKey);
+console.log('sync sign ms', ((performance.now() - t) / 200).toFixed(2));
+t = performance.now();
+await Promise.all(Array.from({ length: 200 }, () => new Promise((r) => crypto.sign('sha256', data, privateKey, r))));
+console.log('async sign (threadpool) ms each', ((performance.now() - t) / 200).toFixed(2));
+const ck = (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+t = performance.now();
+await Promise.all(Array.from({ length: 200 }, () => crypto.subtle.sign('RSASSA-PKCS1-v1_5', ck.privateKey, data)));
+console.log('webcrypto parallel ms each', ((performance.now() - t) / 200).toFixed(2));
