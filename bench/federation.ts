@@ -11,10 +11,12 @@
 // verification rate (the ceiling for any ActivityPub server).
 //
 // Uses PostgreSQL when DATABASE_URL is set (a fresh database is created and dropped), else the
-// embedded database.
+// embedded database. BENCH_INBOUND=n changes the number of incoming activities; BENCH_ONLY_QUEUE=1
+// stops after the queued fan-out.
+
+import { fork } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -35,14 +37,14 @@ const INBOUND = Number(process.env.BENCH_INBOUND ?? 1000);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 function sampleMemory(): { stop: () => number } {
-  let peak = process.memoryUsage().rss;
+  let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 20);
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
   return {
     stop: () => {
       clearInterval(timer);
-      return Math.max(peak, process.memoryUsage().rss);
+      return Math.max(peak, process.memoryUsage.rss());
     },
   };
 }
@@ -164,7 +166,9 @@ async function main(): Promise<void> {
     if (!fed) throw new Error('federation is not registered');
     await fed.rt.keys();
     console.log(`Federation benchmark — database: ${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}`);
-    console.log(`${FOLLOWERS} followers on ${HOSTS} hosts (half with a shared inbox) → ${receivers.inboxes.length} inboxes, each answering after ${DELAY_MS} ms\n`);
+    console.log(
+      `${FOLLOWERS} followers on ${HOSTS} hosts (half with a shared inbox) → ${receivers.inboxes.length} inboxes, each answering after ${DELAY_MS} ms\n`,
+    );
 
     for (let i = 0; i < receivers.followers.length; i += 500) {
       await ctx.db
@@ -188,15 +192,13 @@ async function main(): Promise<void> {
     const memory = sampleMemory();
     const cpu = process.cpuUsage();
     const started = Date.now();
-    const row = await ctx.db
-      .transaction()
-      .execute((trx) =>
-        createAnnouncement(trx, { config: ctx.config, events: ctx.events }, null, {
-          title: 'Assemblée générale du réseau',
-          body: 'Tous les adhérents sont invités.',
-          status: 'published',
-        }),
-      );
+    const row = await ctx.db.transaction().execute((trx) =>
+      createAnnouncement(trx, { config: ctx.config, events: ctx.events }, null, {
+        title: 'Assemblée générale du réseau',
+        body: 'Tous les adhérents sont invités.',
+        status: 'published',
+      }),
+    );
     const committed = Date.now();
     const last = await reached;
     const peak = memory.stop();
@@ -208,12 +210,21 @@ async function main(): Promise<void> {
     console.log(`  last inbox reached after    ${queued.toFixed(2)} s`);
     console.log(`  deliveries per second       ${queuedRate.toFixed(0)}`);
     console.log(`  peak memory (rss)           ${mb(peak)}`);
-    console.log(`  CPU time of the instance    ${((used.user + used.system) / 1000).toFixed(0)} ms (${((used.user + used.system) / 1000 / receivers.inboxes.length).toFixed(1)} ms per delivery)`);
+    console.log(
+      `  CPU time of the instance    ${((used.user + used.system) / 1000).toFixed(0)} ms (${((used.user + used.system) / 1000 / receivers.inboxes.length).toFixed(1)} ms per delivery)`,
+    );
 
+    if (process.env.BENCH_ONLY_QUEUE) return;
     // --- Outbound, one request at a time ------------------------------------------------------
     const seqReached = receivers.expect(receivers.inboxes.length);
     await new Promise((r) => setTimeout(r, 100));
-    const activity = { '@context': 'https://www.w3.org/ns/activitystreams', id: `${row.ap_id}#baseline`, type: 'Create', actor: fed.rt.urls.actor.href, object: row.ap_id };
+    const activity = {
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${row.ap_id}#baseline`,
+      type: 'Create',
+      actor: fed.rt.urls.actor.href,
+      object: row.ap_id,
+    };
     const seqStarted = Date.now();
     for (const inbox of receivers.inboxes) {
       await fed.delivery.deliver({ inbox, activityId: String(activity.id), activity });
@@ -223,10 +234,19 @@ async function main(): Promise<void> {
     console.log(`  last inbox reached after    ${sequential.toFixed(2)} s`);
     console.log(`  deliveries per second       ${(receivers.inboxes.length / sequential).toFixed(0)}`);
     console.log(`  ratio                       ${(sequential / queued).toFixed(1)}× faster through the queue`);
-    console.log(`  targets: every inbox within 3 s: ${queued <= 3 ? 'met' : 'NOT met'}; ≥ 20× faster: ${sequential / queued >= 20 ? 'met' : 'NOT met'}`);
+    console.log(
+      `  targets: every inbox within 3 s: ${queued <= 3 ? 'met' : 'NOT met'}; ≥ 20× faster: ${sequential / queued >= 20 ? 'met' : 'NOT met'}`,
+    );
 
     // --- Inbound ---------------------------------------------------------------------------
-    const info = { id: fake.actorId, handle: `emetteur@${new URL(fake.url).host}`, name: 'Émetteur', url: null, inbox: `${fake.url}/actor/inbox`, sharedInbox: `${fake.url}/inbox` };
+    const info = {
+      id: fake.actorId,
+      handle: `emetteur@${new URL(fake.url).host}`,
+      name: 'Émetteur',
+      url: null,
+      inbox: `${fake.url}/actor/inbox`,
+      sharedInbox: `${fake.url}/inbox`,
+    };
     await insertFollow(ctx.db, info, `${fake.url}/follow`);
     await setFollowStatus(ctx.db, fake.actorId, 'accepted');
     const inbox = `${instance.url}/inbox`;
@@ -280,7 +300,9 @@ async function main(): Promise<void> {
     const stored = (performance.now() - inStarted) / 1000;
     const rate = verificationRate();
     console.log(`\nInbound: ${INBOUND} signed Create(Article), 32 at a time`);
-    console.log(`  all answered 202 after      ${accepted.toFixed(2)} s (${(INBOUND / accepted).toFixed(0)}/s)${refused ? `, ${refused} refused` : ''}`);
+    console.log(
+      `  all answered 202 after      ${accepted.toFixed(2)} s (${(INBOUND / accepted).toFixed(0)}/s)${refused ? `, ${refused} refused` : ''}`,
+    );
     console.log(`  all stored after            ${stored.toFixed(2)} s`);
     console.log(`  verified and stored         ${(INBOUND / stored).toFixed(0)} activities/s`);
     console.log(`  raw RSA-2048 verifications  ${rate.toFixed(0)}/s on this machine, one core (the ceiling)`);

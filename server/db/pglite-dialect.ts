@@ -41,7 +41,7 @@ class PgliteConnection implements DatabaseConnection {
     };
   }
 
-  // biome-ignore lint/correctness/useYield: streaming is not offered by PGlite; rows come in one batch.
+  // Streaming is not offered by PGlite: the rows come in one batch.
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     const result = await this.executeQuery<R>(compiled);
     yield result;

@@ -105,6 +105,17 @@ export function announceOf(objectId: string, urls: Urls): Announce {
   });
 }
 
+/** Withdraws a relayed announcement (its author deleted it). */
+export function undoAnnounceOf(objectId: string, urls: Urls): Undo {
+  return new Undo({
+    id: newActivityId(urls.publicUrl),
+    actor: urls.actor,
+    object: new Announce({ id: newActivityId(urls.publicUrl), actor: urls.actor, object: new URL(objectId) }),
+    to: PUBLIC_COLLECTION,
+    cc: urls.followers,
+  });
+}
+
 export function followOf(target: string, urls: Urls): Follow {
   return new Follow({ id: newActivityId(urls.publicUrl), actor: urls.actor, object: new URL(target) });
 }

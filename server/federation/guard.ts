@@ -81,8 +81,9 @@ function guardedLookup(allowPrivate: boolean) {
     const family = net.isIP(hostname);
     if (family !== 0) {
       // A literal address (checked in fetch()): no resolver round trip on the thread pool.
-      if (options.all) return callback(null, [{ address: hostname, family }]);
-      return callback(null, hostname, family);
+      if (options.all) callback(null, [{ address: hostname, family }]);
+      else callback(null, hostname, family);
+      return;
     }
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);

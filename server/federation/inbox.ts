@@ -12,7 +12,8 @@ import type { InboxListenerSetters } from '@fedify/fedify';
 import { Accept, Announce, Article, Create, Delete, Follow, Hashtag, lookupObject, Note, Reject, Undo, Update } from '@fedify/vocab';
 import { deleteRemoteAnnouncement, upsertRemoteAnnouncement } from '../announcements/remote-announcements.service.ts';
 import { AppError } from '../core/errors.ts';
-import { acceptOf, announceOf, toJson } from './activities.ts';
+import { acceptOf, announceOf, toJson, undoAnnounceOf } from './activities.ts';
+import { findAnnouncementByApId } from './announcements-read.repository.ts';
 import { enqueueToFollowers, enqueueToInbox } from './delivery.ts';
 import {
   deleteFollowerByActor,
@@ -108,6 +109,25 @@ async function objectOf(rt: FederationRuntime, activity: Create | Update | Undo)
   }
 }
 
+/**
+ * A relay withdrew an announcement it had relayed. The relay is not the author, so its word is not
+ * enough: the copy is deleted only when the author's own server says the object is gone.
+ */
+async function withdrawRelayed(rt: FederationRuntime, apId: string): Promise<void> {
+  const stored = await findAnnouncementByApId(rt.app.db, apId);
+  if (!stored || stored.origin !== 'remote' || stored.deleted_at || !stored.actor_id) return;
+  let status: number;
+  try {
+    status = (await rt.guard.fetch(apId, { headers: { accept: 'application/activity+json' } })).status;
+  } catch (error) {
+    if (error instanceof GuardError && error.kind !== 'timeout' && error.kind !== 'network') return;
+    throw error; // unreachable for now: try again later
+  }
+  if (status !== 404 && status !== 410) return;
+  const actorId = stored.actor_id;
+  await rt.app.db.transaction().execute((trx) => deleteRemoteAnnouncement(trx, apId, actorId));
+}
+
 async function fromFollowed(rt: FederationRuntime, actorId: string | undefined): Promise<boolean> {
   if (!actorId || (await isBlocked(rt.app.db, actorId))) return false;
   if (await isFollowing(rt.app.db, actorId)) return true;
@@ -136,6 +156,9 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
       const object = await objectOf(rt, undo);
       if (object instanceof Follow && object.actorId?.href === undo.actorId.href) {
         await deleteFollowerByActor(rt.app.db, undo.actorId.href);
+      }
+      if (object instanceof Announce && object.objectId && (await fromFollowed(rt, undo.actorId.href))) {
+        await withdrawRelayed(rt, object.objectId.href);
       }
     })
     .on(Accept, async (ctx, accept) => {
@@ -166,8 +189,13 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
       const actorId = del.actorId?.href;
       const objectId = del.objectId?.href;
       if (!actorId || !objectId || (await isBlocked(rt.app.db, actorId))) return;
+      // With FEDERATION_RELAY, those who received it from us are told to drop it too.
+      const undo = rt.app.config.federationRelay ? await toJson(undoAnnounceOf(objectId, rt.urls)) : undefined;
       try {
-        await rt.app.db.transaction().execute((trx) => deleteRemoteAnnouncement(trx, objectId, actorId));
+        await rt.app.db.transaction().execute(async (trx) => {
+          const deleted = await deleteRemoteAnnouncement(trx, objectId, actorId);
+          if (deleted && undo) await enqueueToFollowers(rt, trx, undo, [new URL(actorId).host]);
+        });
       } catch (error) {
         if (error instanceof AppError && error.code === 'forbidden') {
           rt.app.log.warn({ object: objectId }, 'federation: refused a Delete from someone who is not the author');

@@ -8,12 +8,14 @@ import { newsletterArchive } from './newsletters.archive.ts';
 import { newsletterRoutes } from './newsletters.routes.ts';
 import { defineScheduler, enqueueTick, resumeStalled } from './newsletters.scheduler.ts';
 import { defineSendQueue } from './newsletters.sender.ts';
+import { newsletterSettingsPages } from './newsletters.settings.pages.ts';
 
 export async function registerNewsletters(app: AppServer, ctx: AppContext): Promise<void> {
   defineSendQueue(ctx);
   defineScheduler(ctx);
   await newsletterRoutes(app, ctx);
   await newsletterArchive(app, ctx);
+  await newsletterSettingsPages(app, ctx);
   await newsletterAdmin(app, ctx);
   // Once the instance listens (the queue has started by then): resume sends a crash interrupted
   // and start the minute tick.

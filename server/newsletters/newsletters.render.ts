@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mjml2html from 'mjml';
 import type { Locale } from '../config.ts';
 import { qpFragment } from '../mail/mime.ts';
 import { escapeHtml } from '../web/html.ts';
@@ -15,6 +14,14 @@ import type { Branding } from './branding.settings.ts';
 import type { IssueAnnouncement } from './content.repository.ts';
 import type { IssueKind } from './newsletters.tables.ts';
 import './newsletters.messages.ts';
+
+// MJML takes most of a second to load: load it on the first compile, not at every start.
+type Mjml = typeof import('mjml');
+let mjml: Mjml | undefined;
+async function loadMjml(): Promise<Mjml> {
+  mjml ??= ((await import('mjml')) as unknown as { default: Mjml }).default;
+  return mjml;
+}
 
 export const MAX_HTML_BYTES = 100 * 1024;
 const TEMPLATES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
@@ -187,7 +194,7 @@ export async function compileIssue(content: IssueContent, rs: RenderSettings): P
     archiveUrl: archive,
     ...labels,
   });
-  const result = await mjml2html(source, { validationLevel: 'soft', keepComments: false });
+  const result = await (await loadMjml())(source, { validationLevel: 'soft', keepComments: false });
   const html = segment(result.html);
 
   const lines = [`%%GREETING%%`, '', ...paragraphs(content.introduction).flatMap((p) => [p, ''])];

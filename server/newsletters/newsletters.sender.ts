@@ -45,7 +45,8 @@ export const MAX_ATTEMPTS = 6;
 /** Permanent refusals in a row after which an address is marked bouncing. */
 export const BOUNCE_THRESHOLD = 3;
 export const LEASE_SETTING = 'newsletter.lease_seconds';
-const DEFAULT_LEASE_SECONDS = 300;
+// Longer than the worst batch: 5 messages per lane, each allowed 60 s of SMTP timeouts.
+const DEFAULT_LEASE_SECONDS = 600;
 
 export function retryDelaySeconds(attempt: number): number {
   return Math.min(30 * 2 ** Math.max(0, attempt - 1), 3600);

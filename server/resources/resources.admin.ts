@@ -10,6 +10,7 @@ import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
 import { formatBytes } from '../storage/local-storage.ts';
 import { html, type SafeHtml } from '../web/html.ts';
+import { addAdminLink } from '../web/admin-links.ts';
 import { t } from '../web/i18n.ts';
 import { pageContext, sendPage } from '../web/layout.ts';
 import { LICENCES, licenceName } from './licences.ts';
@@ -30,6 +31,8 @@ import {
 import { field, maxFileBytes, receiveUpload } from './resources.upload.ts';
 import { searchResources } from './resources-search.repository.ts';
 import './resources.messages.ts';
+
+addAdminLink({ href: '/admin/resources', label: { fr: 'Ressources', en: 'Resources' }, role: 'editor' });
 
 const editor = requireRole('editor');
 const Id = Type.Object({ id: Type.String({ format: 'uuid' }) });

@@ -12,7 +12,7 @@ import { FILE_KINDS, type FileKind, KINDS } from '../storage/file-type.ts';
 import { formatBytes } from '../storage/local-storage.ts';
 import { html, raw, type SafeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
-import { pageContext, sendPage } from '../web/layout.ts';
+import { addNavLink, pageContext, sendPage } from '../web/layout.ts';
 import { creditLine, findLicence, LICENCES, licenceName } from './licences.ts';
 import { documentJson } from './resources.federation.ts';
 import type { ResourcesModule } from './resources.module.ts';
@@ -23,6 +23,8 @@ import type { Audience } from './resources.tables.ts';
 import { type Facets, facets, searchResources } from './resources-search.repository.ts';
 import { foldAccents } from './text.ts';
 import './resources.messages.ts';
+
+addNavLink({ href: '/resources', label: { fr: 'Ressources', en: 'Resources' }, order: 20 });
 
 const PER_PAGE = 20;
 const FORMATS = ['document', 'spreadsheet', 'presentation', 'image', 'text', 'link'] as const;

@@ -1,6 +1,7 @@
 // Federation between real instances on 127.0.0.1: two regional networks and a national one that
 // relays (FEDERATION_RELAY). Each step waits (polling) for the other side, never sleeps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginSession } from '../helpers/accounts.ts';
 import { edit, follow, type Network, publish, remove, startNetwork, storedAnnouncement, waitFor } from '../helpers/federation.ts';
 
 describe('federation between instances', () => {
@@ -9,11 +10,10 @@ describe('federation between instances', () => {
   let national: Network;
 
   beforeAll(async () => {
-    [aura, idf, national] = await Promise.all([
-      startNetwork('aura'),
-      startNetwork('idf'),
-      startNetwork('miramap', { FEDERATION_RELAY: 'true' }),
-    ]);
+    // One after the other: on a busy machine, three starts at once can exceed Fastify's plugin timeout.
+    aura = await startNetwork('aura');
+    idf = await startNetwork('idf');
+    national = await startNetwork('miramap', { FEDERATION_RELAY: 'true' });
   }, 240_000);
 
   afterAll(async () => {
@@ -110,6 +110,10 @@ describe('federation between instances', () => {
       // Stored with its original author, not the relay.
       expect(got.actor_id).toBe(`${idf.url}/ap/actors/idf`);
       expect(got.network_handle).toBe(idf.address);
+      // Its author deletes it: the national instance withdraws what it relayed (Undo Announce), and
+      // bretagne drops its copy once idf's own server confirms the article is gone.
+      await remove(idf, news.id);
+      await waitFor(async () => (await storedAnnouncement(relayed, news.apId))?.deleted_at, { what: 'relayed copy withdrawn' });
     } finally {
       await relayed.destroy();
     }
@@ -155,5 +159,31 @@ describe('federation between instances', () => {
     );
     expect(await storedAnnouncement(national, news.apId)).toBeUndefined();
     await national.api('DELETE', `/api/v1/blocks/${(blocked.body as { id: string }).id}`);
+  });
+
+  it('has an admin page to follow networks and manage the blocklist, with CSRF-protected forms', async () => {
+    const session = await loginSession(idf.url, idf.admin.email, idf.admin.password);
+    const page = await fetch(`${idf.url}/admin/federation`, { headers: { cookie: session.cookie } });
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain('<html lang="fr"');
+    expect(text).toContain(idf.address);
+    expect(text).toContain(national.address);
+    expect(text).toContain('<label for="f-target">');
+    const post = (path: string, fields: Record<string, string>) =>
+      fetch(`${idf.url}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+    expect((await post('/admin/federation/blocks', { value: 'spam.example' })).status).toBe(403); // no CSRF token
+    const blocked = await post('/admin/federation/blocks', { value: 'spam.example', _csrf: session.csrf });
+    expect(blocked.status).toBe(303);
+    const after = await (await fetch(`${idf.url}/admin/federation`, { headers: { cookie: session.cookie } })).text();
+    expect(after).toContain('spam.example');
+    const unknown = await post('/admin/federation/follow', { target: `personne@${new URL(aura.url).host}`, _csrf: session.csrf });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('role="alert"');
   });
 });

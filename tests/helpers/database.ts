@@ -1,9 +1,13 @@
 // A throw-away database for one test file: a fresh PostgreSQL database when DATABASE_URL is set
 // (the server must let that user create databases), an in-memory PGlite otherwise. Migrated.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { type DatabaseHandle, openDatabase } from '../../server/db/database.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
+import { seedDataDir } from './pglite-template.ts';
 
 export const usingPostgres = (): boolean => Boolean(process.env.DATABASE_URL);
 
@@ -51,8 +55,20 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return openDatabase({ databaseUrl: undefined, dataDir: '', memory: true });
 }
 
-/** A fresh, migrated database. */
+/** A fresh, migrated database (on PGlite, a copy of a migrated template: seconds faster). */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!usingPostgres()) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amap-testdb-'));
+    await seedDataDir(dataDir);
+    const handle = await openDatabase({ databaseUrl: undefined, dataDir, owner: 'test' });
+    return {
+      ...handle,
+      close: async () => {
+        await handle.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
   const handle = await openTestDatabase();
   await migrateToLatest(handle.db);
   return handle;

@@ -12,17 +12,19 @@ export interface Network extends TestInstance {
   /** `handle@127.0.0.1:port`, what another admin types to follow it. */
   address: string;
   token: string;
+  admin: { email: string; password: string };
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
 }
 
 export async function startNetwork(handle: string, env: Record<string, string> = {}): Promise<Network> {
   const instance = await startTestInstance({ INSTANCE_HANDLE: handle, INSTANCE_NAME: `Réseau ${handle}`, ...env });
-  const { token } = await createUserWithToken(instance.ctx, 'admin');
+  const { token, user, password } = await createUserWithToken(instance.ctx, 'admin');
   const host = new URL(instance.url).host;
   return Object.assign(instance, {
     handle,
     address: `${handle}@${host}`,
     token,
+    admin: { email: user.email, password },
     async api<T>(method: string, path: string, body?: unknown) {
       const response = await fetch(`${instance.url}${path}`, {
         method,

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { type Config, loadConfig } from '../../server/config.ts';
 import { type RunningInstance, startInstance } from '../../server/instance.ts';
 import { createPostgresDatabase, usingPostgres } from './database.ts';
+import { seedDataDir } from './pglite-template.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,6 +53,9 @@ export async function testEnv(env: Record<string, string> = {}): Promise<Record<
 export async function startTestInstance(env: Record<string, string> = {}): Promise<TestInstance> {
   const vars = await testEnv(env);
   let drop: (() => Promise<void>) | undefined;
+  if (!usingPostgres() && !vars.DATABASE_URL && !fs.existsSync(path.join(vars.DATA_DIR!, 'pglite'))) {
+    await seedDataDir(vars.DATA_DIR!);
+  }
   if (usingPostgres() && !vars.DATABASE_URL) {
     const created = await createPostgresDatabase();
     vars.DATABASE_URL = created.url;

@@ -168,3 +168,30 @@ describe('sender settings', () => {
     expect(await loadSenderSettings(db.db, config)).toEqual(saved);
   });
 });
+
+describe('an instance without SMTP_URL', () => {
+  it('writes its emails to DATA_DIR/outbox, so a first run needs no mail server', async () => {
+    const { startTestInstance } = await import('../helpers/instance.ts');
+    const instance = await startTestInstance();
+    try {
+      const res = await fetch(`${instance.url}/newsletter`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'email=premiere%40example.org&consent=yes&frequency=weekly',
+      });
+      expect(res.status).toBe(200);
+      const dir = path.join(instance.config.dataDir, 'outbox');
+      const until = Date.now() + 20_000;
+      while (!fs.existsSync(dir) || fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).length === 0) {
+        if (Date.now() > until) throw new Error('no .eml in the outbox');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const file = fs.readdirSync(dir).find((f) => f.endsWith('.eml'))!;
+      const mail = await parseMail({ from: '', to: [], raw: fs.readFileSync(path.join(dir, file)) });
+      expect(mail.subject).toContain('Confirmez votre abonnement');
+      expect(mail.text).toMatch(/\/newsletter\/confirm\?token=/);
+    } finally {
+      await instance.destroy();
+    }
+  });
+});

@@ -214,3 +214,49 @@ describe('the minute tick', () => {
     expect(kept).toEqual([{ reason: 'unsubscribed' }]);
   });
 });
+
+describe('newsletter settings page', () => {
+  it('lets an administrator change the sender and keeps the DKIM key out of the page', async () => {
+    const { createUserWithToken } = await import('../helpers/accounts.ts');
+    const { loadSenderSettings } = await import('../../server/mail/mail.settings.ts');
+    const crypto = await import('node:crypto');
+    const { token } = await createUserWithToken(instance.ctx, 'admin');
+    const { token: editorToken } = await createUserWithToken(instance.ctx, 'editor');
+    const pem = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const form = new URLSearchParams({
+      fromName: 'AMAP\r\nBcc: x@y.org Réseau',
+      fromAddress: 'lettre@amap-test.example',
+      replyTo: 'contact@amap-test.example',
+      ratePerSecond: '20',
+      concurrency: '3',
+      dkimDomain: 'amap-test.example',
+      dkimSelector: 'lettre',
+      dkimKey: pem,
+      primaryColor: '#123456',
+      nationalHandle: 'national@amap-france.example',
+    });
+    const denied = await fetch(`${instance.url}/admin/newsletters/settings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${editorToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    expect(denied.status).toBe(403);
+    const res = await fetch(`${instance.url}/admin/newsletters/settings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('configurée pour amap-test.example');
+    expect(page).not.toContain('PRIVATE KEY');
+    const saved = await loadSenderSettings(instance.ctx.db, instance.config);
+    expect(saved).toMatchObject({
+      fromName: 'AMAP Bcc: x@y.org Réseau',
+      fromAddress: 'lettre@amap-test.example',
+      concurrency: 3,
+      ratePerSecond: 20,
+    });
+    expect(saved.dkim?.keySelector).toBe('lettre');
+  });
+});

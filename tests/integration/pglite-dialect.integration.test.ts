@@ -2,7 +2,7 @@
 // down that a Kysely transaction is isolated from queries issued beside it on that connection.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../../server/db/database.ts';
+import { type DatabaseHandle, openDatabase } from '../../server/db/database.ts';
 
 let handle: DatabaseHandle;
 
