@@ -115,7 +115,7 @@ async function objectOf(rt: FederationRuntime, activity: Create | Update | Undo)
  */
 async function withdrawRelayed(rt: FederationRuntime, apId: string): Promise<void> {
   const stored = await findAnnouncementByApId(rt.app.db, apId);
-  if (!stored || stored.origin !== 'remote' || stored.deleted_at || !stored.actor_id) return;
+  if (stored?.origin !== 'remote' || stored.deleted_at || !stored.actor_id) return;
   let status: number;
   try {
     status = (await rt.guard.fetch(apId, { headers: { accept: 'application/activity+json' } })).status;

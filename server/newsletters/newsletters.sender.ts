@@ -125,9 +125,14 @@ export async function buildMessage(
   return message;
 }
 
-/** One slice of sending; returns true when the issue is finished. */
+/** One slice of sending; returns true when the issue is finished.
+ *
+ * A pipeline, not batch-then-wait: `concurrency` lanes keep the pooled SMTP connections busy
+ * while deliveries are claimed ahead of them and outcomes are recorded behind them, in chunks
+ * (one UPDATE per chunk, never one per message). At most BATCH_FACTOR × concurrency deliveries are
+ * claimed and not yet recorded at any moment: that window bounds what a crash can send twice. */
 export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = SLICE_MS): Promise<boolean> {
-  let issue = await findIssue(ctx.db, issueId);
+  const issue = await findIssue(ctx.db, issueId);
   if (issue?.status !== 'sending') return true;
   const mailer = getMailer(ctx);
   const concurrency = await mailer.concurrency();
@@ -135,47 +140,137 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
   const sender = await mailer.sender();
   const renderer = await makeRenderer(ctx, issue);
   const until = Date.now() + sliceMs;
-  while (Date.now() < until) {
-    const batch = await claimDeliveries(ctx.db, issueId, concurrency * BATCH_FACTOR, lease);
-    if (batch.length === 0) break;
-    const sent: string[] = [];
-    const skipped: string[] = [];
-    // `concurrency` lanes take messages from the batch as they finish: one slow message does not
-    // hold the others back.
-    let next = 0;
-    const lane = async () => {
-      while (next < batch.length) {
-        const d = batch[next++]!;
-        // Unsubscribed or erased since the audience was taken: not sent.
-        if (d.subscriberStatus !== 'active') {
-          skipped.push(d.subscriberId);
-          continue;
-        }
-        const { compiled, count } = await renderer.render(d);
-        // A digest or alert with nothing this subscriber asked for is not sent to them.
-        if (count === 0 && issue!.kind !== 'manual') {
-          skipped.push(d.subscriberId);
-          continue;
-        }
-        try {
-          await mailer.send(await buildMessage(ctx, issue!, compiled, d, sender));
-          sent.push(d.subscriberId);
-        } catch (error) {
-          await recordFailure(ctx, issueId, d, error);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
-    await markSent(ctx.db, issueId, sent);
-    await markSkipped(ctx.db, issueId, skipped);
-    const hadBounced = new Set(batch.filter((d) => d.bounceCount > 0).map((d) => d.subscriberId));
+  const window = concurrency * BATCH_FACTOR;
+  // Half a window per claim, so that the next chunk is claimed while the previous one is sent.
+  const chunk = Math.max(1, Math.floor(window / 2));
+
+  const queue: ClaimedDelivery[] = [];
+  let unsettled = 0; // claimed, outcome not yet written
+  let sent: string[] = [];
+  let skipped: string[] = [];
+  let hadBounced = new Set<string>();
+  let failure: unknown;
+  let exhausted = false; // nothing more to claim in this slice (none left, time up, or paused)
+  let stopped = false; // paused or cancelled: finish what is claimed, then return
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const sleep = () => new Promise<void>((resolve) => (wake = resolve));
+  let laneWaiters: (() => void)[] = [];
+  const wakeLanes = () => {
+    const ws = laneWaiters;
+    laneWaiters = [];
+    for (const w of ws) w();
+  };
+
+  const settle = async () => {
+    const s = sent;
+    const k = skipped;
+    const b = hadBounced;
+    sent = [];
+    skipped = [];
+    hadBounced = new Set();
+    await markSent(ctx.db, issueId, s);
+    await markSkipped(ctx.db, issueId, k);
     await resetBounces(
       ctx.db,
-      sent.filter((id) => hadBounced.has(id)),
+      s.filter((id) => b.has(id)),
     );
-    issue = await findIssue(ctx.db, issueId);
-    if (issue?.status !== 'sending') return true;
+    unsettled -= s.length + k.length;
+  };
+
+  // The only place that claims and records in bulk: database work is serialised here, off the lanes.
+  const keeper = async () => {
+    while (true) {
+      if (failure !== undefined) return;
+      const inFlight = unsettled - sent.length - skipped.length;
+      if (sent.length + skipped.length >= chunk || (exhausted && inFlight === 0 && sent.length + skipped.length > 0)) {
+        await settle();
+        const current = await findIssue(ctx.db, issueId);
+        if (current?.status !== 'sending') {
+          stopped = true;
+          exhausted = true;
+        }
+        continue;
+      }
+      if (!exhausted && Date.now() >= until) exhausted = true;
+      if (!exhausted && queue.length < concurrency && unsettled + chunk <= window) {
+        const claimed = await claimDeliveries(ctx.db, issueId, chunk, lease);
+        if (claimed.length < chunk) exhausted = true;
+        unsettled += claimed.length;
+        for (const d of claimed) if (d.bounceCount > 0) hadBounced.add(d.subscriberId);
+        queue.push(...claimed);
+        wakeLanes();
+        continue;
+      }
+      if (exhausted) wakeLanes();
+      if (exhausted && unsettled === 0) return;
+      await sleep();
+    }
+  };
+
+  const lane = async () => {
+    while (true) {
+      const d = queue.shift();
+      if (!d) {
+        if (exhausted) return;
+        await new Promise<void>((resolve) => laneWaiters.push(resolve));
+        continue;
+      }
+      await sendOne(d);
+      signal();
+    }
+  };
+
+  const sendOne = async (d: ClaimedDelivery) => {
+    // Unsubscribed or erased since the audience was taken: not sent.
+    if (d.subscriberStatus !== 'active') {
+      skipped.push(d.subscriberId);
+      return;
+    }
+    const { compiled, count } = await renderer.render(d);
+    // A digest or alert with nothing this subscriber asked for is not sent to them.
+    if (count === 0 && issue.kind !== 'manual') {
+      skipped.push(d.subscriberId);
+      return;
+    }
+    try {
+      await mailer.send(await buildMessage(ctx, issue, compiled, d, sender));
+      sent.push(d.subscriberId);
+    } catch (error) {
+      try {
+        await recordFailure(ctx, issueId, d, error);
+      } finally {
+        unsettled -= 1;
+      }
+    }
+  };
+
+  // A lane that fails (a template that does not compile) stops the slice: nothing more is sent,
+  // claimed rows go back to the queue when their lease ends, and the job is retried.
+  const lanes = Array.from({ length: concurrency }, () =>
+    lane().catch((error: unknown) => {
+      failure ??= error;
+      exhausted = true;
+      queue.length = 0;
+      signal();
+    }),
+  );
+  try {
+    await keeper();
+  } catch (error) {
+    failure ??= error;
+  } finally {
+    exhausted = true;
+    queue.length = 0;
+    wakeLanes();
+    await Promise.all(lanes);
   }
+  if (failure !== undefined) throw failure;
+  if (stopped) return true;
   return finishOrContinue(ctx, issueId, lease);
 }
 
