@@ -6,6 +6,8 @@
 //   announcements capability (which sanitizes); the author must be the sender. Delete → removed,
 //   only by its author. Announce of an Article by a network we follow → the Article fetched from
 //   its own server and stored with its original author.
+// - Create/Update of a Document from a network we follow → a shared resource of the library;
+//   Delete → removed (inbox-resources.ts).
 // - With FEDERATION_RELAY, each newly received announcement is announced to our followers.
 // Anything else is ignored (Fedify answers 202).
 import type { InboxListenerSetters } from '@fedify/fedify';
@@ -25,6 +27,7 @@ import {
 } from './federation.repository.ts';
 import { manualApproval } from './federation-settings.repository.ts';
 import { GuardError } from './guard.ts';
+import { deleteResource, isPlainDocument, storeResource } from './inbox-resources.ts';
 import { fetchActor } from './remote-actors.ts';
 import type { FederationRuntime } from './runtime.ts';
 
@@ -177,18 +180,21 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
       if (!(await fromFollowed(rt, create.actorId?.href))) return;
       const object = await objectOf(rt, create);
       if (object instanceof Article || object instanceof Note) await storePost(rt, object, (create.actorId as URL).href, true);
+      else if (isPlainDocument(object)) await storeResource(rt, object, (create.actorId as URL).href);
     })
     .on(Update, async (ctx, update) => {
       const rt = ctx.data;
       if (!(await fromFollowed(rt, update.actorId?.href))) return;
       const object = await objectOf(rt, update);
       if (object instanceof Article || object instanceof Note) await storePost(rt, object, (update.actorId as URL).href, false);
+      else if (isPlainDocument(object)) await storeResource(rt, object, (update.actorId as URL).href);
     })
     .on(Delete, async (ctx, del) => {
       const rt = ctx.data;
       const actorId = del.actorId?.href;
       const objectId = del.objectId?.href;
       if (!actorId || !objectId || (await isBlocked(rt.app.db, actorId))) return;
+      if (await deleteResource(rt, objectId, actorId)) return; // a shared resource, not an announcement
       // With FEDERATION_RELAY, those who received it from us are told to drop it too.
       const undo = rt.app.config.federationRelay ? await toJson(undoAnnounceOf(objectId, rt.urls)) : undefined;
       try {

@@ -188,8 +188,10 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
       if (failure !== undefined) return;
       const inFlight = unsettled - sent.length - skipped.length;
       if (sent.length + skipped.length >= chunk || (exhausted && inFlight === 0 && sent.length + skipped.length > 0)) {
+        const t1 = performance.now();
         await settle();
         const current = await findIssue(ctx.db, issueId);
+        (globalThis as any).__settleMs = ((globalThis as any).__settleMs ?? 0) + performance.now() - t1;
         if (current?.status !== 'sending') {
           stopped = true;
           exhausted = true;
@@ -198,7 +200,9 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
       }
       if (!exhausted && Date.now() >= until) exhausted = true;
       if (!exhausted && queue.length < concurrency && unsettled + chunk <= window) {
+        const t0 = performance.now();
         const claimed = await claimDeliveries(ctx.db, issueId, chunk, lease);
+        (globalThis as any).__claimMs = ((globalThis as any).__claimMs ?? 0) + performance.now() - t0;
         if (claimed.length < chunk) exhausted = true;
         unsettled += claimed.length;
         for (const d of claimed) if (d.bounceCount > 0) hadBounced.add(d.subscriberId);
