@@ -18,7 +18,7 @@ export interface MailMessage {
    * The finished MIME message, when the caller built it (bulk sending: see mime.ts). The fields
    * above then only describe it; the transport sends these bytes as they are.
    */
-  prebuilt?: { raw: string; envelopeFrom: string; envelopeTo: string };
+  prebuilt?: { raw: string | Buffer; envelopeFrom: string; envelopeTo: string };
 }
 
 export interface SendResult {

@@ -47,7 +47,9 @@ describe('a crash while sending', () => {
     try {
       await seedSubscribers(setup.ctx, SUBSCRIBERS);
       await saveSenderSettings(setup.ctx.db, config, { ratePerSecond: 10_000, concurrency: CONCURRENCY });
-      await writeSettingValue(setup.ctx.db, LEASE_SETTING, 2);
+      // Short enough for the restarted process to take over the crashed one's rows soon, long enough
+      // that a loaded machine never sees a live claim expire (that would send a third copy).
+      await writeSettingValue(setup.ctx.db, LEASE_SETTING, 10);
       ({ token } = await createUserWithToken(setup.ctx, 'editor'));
       issueId = (await setup.ctx.db.transaction().execute((trx) => createIssue(trx, { subject: 'Lettre', introduction: 'Bonjour.' }, null)))
         .id;
