@@ -13,13 +13,13 @@
 //   pg-boss workers poll every half second; to drain a large fan-out quickly, the first job that
 //   arrives starts a pump that fetches jobs in batches and runs them concurrently.
 import crypto from 'node:crypto';
-import { signRequest } from '@fedify/fedify';
 import { fromKysely } from 'pg-boss';
 import type { Executor } from '../core/events.ts';
-import { deliveryInboxes, getHostState, listBlocks, recordHostFailure, recordHostSuccess } from './federation.repository.ts';
+import { deliveryInboxes, listBlocks, listHosts, recordHostFailure, recordHostSuccesses } from './federation.repository.ts';
 import { GuardError } from './guard.ts';
 import { QueuePump, Released } from './pump.ts';
 import type { FederationRuntime } from './runtime.ts';
+import { type PreparedBody, prepareBody, Signer } from './signing.ts';
 
 export const FANOUT_QUEUE = 'federation.fanout';
 export const DELIVER_QUEUE = 'federation.deliver';
@@ -30,7 +30,8 @@ export const DELIVERY_POLICY = {
   retryDelay: 60,
   retryDelayMax: 8 * 3600,
   perHost: 4,
-  concurrency: 64,
+  /** Deliveries in hand at once (most wait for a slot of their host; a few hundred bytes each). */
+  concurrency: 256,
   hostFailures: 5,
   hostPauseMs: 3600_000,
 };
@@ -65,6 +66,7 @@ export async function enqueueToFollowers(
 ): Promise<void> {
   const activityId = String(activity.id);
   await rt.app.queue.send<FanoutJob>(FANOUT_QUEUE, { activityId, activity, skipHosts }, { trx, id: deliveryJobId(activityId, '*') });
+  rt.fanoutRecorded();
 }
 
 /** Record, inside `trx`, that `activity` goes to one inbox. */
@@ -84,6 +86,7 @@ export class Delivery {
   readonly #waiting = new Map<string, Array<{ wake: (go: boolean) => void; releasable: boolean }>>();
   readonly #healthy = new Set<string>();
   readonly #pump: QueuePump<DeliverJob>;
+  readonly #fanoutPump: QueuePump<FanoutJob>;
 
   constructor(rt: FederationRuntime) {
     this.#rt = rt;
@@ -95,6 +98,13 @@ export class Delivery {
       DELIVERY_POLICY.concurrency,
       rt.app.log,
     );
+    // The fan-out job is recorded inside the local transaction, which has not committed yet when
+    // we hear of it: look for it shortly after, rather than at the workers' next half-second poll
+    // (when it is not there yet, the regular worker still takes it).
+    this.#fanoutPump = new QueuePump<FanoutJob>(queue, FANOUT_QUEUE, (data) => this.fanout(data), 2, rt.app.log);
+    rt.fanoutRecorded = () => {
+      for (const ms of [20, 100, 250]) setTimeout(() => this.#fanoutPump.kick(), ms).unref();
+    };
     queue.define<FanoutJob>({
       name: FANOUT_QUEUE,
       retryLimit: 10,
@@ -152,30 +162,19 @@ export class Delivery {
 
   async #deliverOnce(job: DeliverJob, releasable: boolean): Promise<void> {
     const rt = this.#rt;
-    const { db } = rt.app;
-    const host = new URL(job.inbox).host;
+    const target = new URL(job.inbox);
+    const { host } = target;
     if (await this.#blocked(job.inbox)) throw new PermanentFailure('host blocked');
     if (!this.#healthy.has(host)) {
-      const state = await getHostState(db, host);
-      if (state?.unreachable_until && state.unreachable_until > new Date()) {
-        throw new Error(`${host} is marked unreachable until ${state.unreachable_until.toISOString()}`);
-      }
+      const until = (await this.#hostStates()).get(host);
+      if (until && until > new Date()) throw new Error(`${host} is marked unreachable until ${until.toISOString()}`);
     }
     await this.#acquire(host, releasable);
-    let response: Response;
+    let status: number;
     try {
-      const body = JSON.stringify(job.activity);
-      const keys = await rt.keys();
-      const unsigned = new Request(job.inbox, {
-        method: 'POST',
-        headers: { 'content-type': 'application/activity+json', accept: 'application/activity+json' },
-        body,
-      });
-      const signed = await signRequest(unsigned, keys.rsa.privateKey, rt.urls.keyId, {
-        spec: 'draft-cavage-http-signatures-12',
-        body: new TextEncoder().encode(body).buffer as ArrayBuffer,
-      });
-      response = await rt.guard.fetch(job.inbox, { method: 'POST', headers: signed.headers, body });
+      const body = this.#bodyOf(job);
+      const headers = await (await this.#signer()).headers(target, body);
+      status = (await rt.guard.exchange(target, { method: 'POST', headers, body: body.bytes })).status;
     } catch (error) {
       await this.#failed(host);
       if (error instanceof GuardError && (error.kind === 'refused' || error.kind === 'bad_url')) throw new PermanentFailure(error.message);
@@ -183,16 +182,73 @@ export class Delivery {
     } finally {
       this.#release(host);
     }
-    if (response.ok) {
-      if (!this.#healthy.has(host)) {
-        await recordHostSuccess(db, host);
-        this.#healthy.add(host);
-      }
+    if (status >= 200 && status < 300) {
+      if (!this.#healthy.has(host)) this.#succeeded(host);
       return;
     }
-    if (response.status === 404 || response.status === 410) throw new PermanentFailure(`HTTP ${response.status}`);
+    if (status === 404 || status === 410) throw new PermanentFailure(`HTTP ${status}`);
     await this.#failed(host);
-    throw new Error(`${host} answered HTTP ${response.status}`);
+    throw new Error(`${host} answered HTTP ${status}`);
+  }
+
+  // A fan-out posts the same activity to every inbox: serialised and digested once.
+  readonly #bodies = new Map<string, PreparedBody>();
+  #bodyOf(job: DeliverJob): PreparedBody {
+    let body = this.#bodies.get(job.activityId);
+    if (!body) {
+      body = prepareBody(job.activity);
+      this.#bodies.set(job.activityId, body);
+      if (this.#bodies.size > 32) this.#bodies.delete(this.#bodies.keys().next().value as string);
+    }
+    return body;
+  }
+
+  #signerPromise: Promise<Signer> | undefined;
+  #signer(): Promise<Signer> {
+    this.#signerPromise ??= this.#rt.keys().then(
+      (keys) => new Signer(keys.rsa.privateKey, this.#rt.urls.keyId.href),
+      (error) => {
+        this.#signerPromise = undefined;
+        throw error;
+      },
+    );
+    return this.#signerPromise;
+  }
+
+  // Which hosts are paused (unreachable_until), read in one query and kept a few seconds,
+  // rather than one query per delivery to a host not yet seen answering.
+  #hosts: { at: number; until: Promise<Map<string, Date>> } | undefined;
+  #hostStates(): Promise<Map<string, Date>> {
+    if (!this.#hosts || Date.now() - this.#hosts.at > 5000) {
+      const until = listHosts(this.#rt.app.db).then(
+        (rows) => new Map(rows.filter((r) => r.unreachable_until).map((r) => [r.host, r.unreachable_until as Date])),
+      );
+      until.catch(() => {
+        this.#hosts = undefined;
+      });
+      this.#hosts = { at: Date.now(), until };
+    }
+    return this.#hosts.until;
+  }
+
+  // Successes are written in one statement for all the hosts that answered in the last 200 ms.
+  readonly #succeededHosts = new Set<string>();
+  #successTimer: NodeJS.Timeout | undefined;
+  #succeeded(host: string): void {
+    this.#healthy.add(host);
+    this.#succeededHosts.add(host);
+    this.#successTimer ??= setTimeout(() => void this.#flushSuccesses(), 200);
+  }
+
+  async #flushSuccesses(): Promise<void> {
+    clearTimeout(this.#successTimer);
+    this.#successTimer = undefined;
+    const hosts = [...this.#succeededHosts];
+    this.#succeededHosts.clear();
+    if (hosts.length === 0) return;
+    await recordHostSuccesses(this.#rt.app.db, hosts).catch((error) =>
+      this.#rt.app.log.warn({ err: error }, 'delivery: could not record host successes'),
+    );
   }
 
   // The blocklist changes rarely and is read for every delivery: kept for a few seconds.
@@ -211,7 +267,9 @@ export class Delivery {
 
   async #failed(host: string): Promise<void> {
     this.#healthy.delete(host);
+    this.#succeededHosts.delete(host);
     await recordHostFailure(this.#rt.app.db, host, DELIVERY_POLICY.hostFailures, DELIVERY_POLICY.hostPauseMs).catch(() => {});
+    this.#hosts = undefined; // a pause may have started
   }
 
   /** A slot for `host`; a `releasable` wait (pump) ends with Released when the process stops. */
@@ -246,7 +304,7 @@ export class Delivery {
 
   /** Stop fetching and let the deliveries in hand finish (their jobs complete or go back). */
   async stop(): Promise<void> {
-    const stopping = this.#pump.stop();
+    const stopping = Promise.all([this.#pump.stop(), this.#fanoutPump.stop()]);
     for (const [host, list] of this.#waiting) {
       for (const waiter of list.filter((w) => w.releasable)) waiter.wake(false);
       this.#waiting.set(
@@ -255,5 +313,6 @@ export class Delivery {
       );
     }
     await stopping;
+    await this.#flushSuccesses();
   }
 }

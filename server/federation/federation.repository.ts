@@ -258,6 +258,17 @@ export async function recordHostSuccess(db: Db, host: string): Promise<void> {
     .execute();
 }
 
+/** One statement for every host that answered since the last call. */
+export async function recordHostSuccesses(db: Db, hosts: string[]): Promise<void> {
+  if (hosts.length === 0) return;
+  const now = new Date();
+  await db
+    .insertInto('federation_delivery_hosts')
+    .values(hosts.map((host) => ({ host, failures: 0, last_success_at: now, unreachable_until: null })))
+    .onConflict((oc) => oc.column('host').doUpdateSet({ failures: 0, last_success_at: now, unreachable_until: null }))
+    .execute();
+}
+
 /** Count a failure; after `threshold` in a row the host is left alone until `pauseMs` passed. */
 export async function recordHostFailure(db: Db, host: string, threshold: number, pauseMs: number): Promise<number> {
   const now = new Date();

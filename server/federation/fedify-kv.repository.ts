@@ -25,6 +25,13 @@ function expiry(options?: KvStoreSetOptions): Date | null {
 
 const live = sql<boolean>`(expires_at is null or expires_at > now())`;
 
+// Remote public keys are read for every incoming activity and change rarely: kept in memory for a
+// minute on top of the table (Fedify fetches a key again when a signature fails with the cached
+// one, so a rotated key is picked up at once).
+const MEMO_PREFIX = `_fedify${SEP}publicKey${SEP}`;
+const MEMO_MS = 60_000;
+const MEMO_MAX = 1000;
+
 export class DatabaseKvStore implements KvStore {
   readonly #db: Kysely<Database>;
   #lastPurge = 0;
@@ -33,14 +40,26 @@ export class DatabaseKvStore implements KvStore {
     this.#db = db;
   }
 
+  readonly #memo = new Map<string, { value: unknown; until: number }>();
+
   async get<T = unknown>(key: KvKey): Promise<T | undefined> {
-    const row = await this.#db.selectFrom('fedify_kv').select('value').where('key', '=', encode(key)).where(live).executeTakeFirst();
+    const k = encode(key);
+    const memo = k.startsWith(MEMO_PREFIX) ? this.#memo.get(k) : undefined;
+    if (memo && memo.until > Date.now()) return memo.value as T;
+    const row = await this.#db.selectFrom('fedify_kv').select(['value', 'expires_at']).where('key', '=', k).where(live).executeTakeFirst();
+    if (row && k.startsWith(MEMO_PREFIX)) this.#remember(k, row.value, row.expires_at);
     return row === undefined ? undefined : (row.value as T);
+  }
+
+  #remember(k: string, value: unknown, expiresAt: Date | null): void {
+    if (this.#memo.size >= MEMO_MAX) this.#memo.clear();
+    this.#memo.set(k, { value, until: Math.min(Date.now() + MEMO_MS, expiresAt?.getTime() ?? Number.POSITIVE_INFINITY) });
   }
 
   async set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
     const json = JSON.stringify(value);
     const expires_at = expiry(options);
+    this.#memo.delete(encode(key));
     await this.#db
       .insertInto('fedify_kv')
       .values({ key: encode(key), value: json, expires_at })
@@ -50,11 +69,13 @@ export class DatabaseKvStore implements KvStore {
   }
 
   async delete(key: KvKey): Promise<void> {
+    this.#memo.delete(encode(key));
     await this.#db.deleteFrom('fedify_kv').where('key', '=', encode(key)).execute();
   }
 
   async cas(key: KvKey, expectedValue: unknown, newValue: unknown, options?: KvStoreSetOptions): Promise<boolean> {
     const k = encode(key);
+    this.#memo.delete(k);
     const json = JSON.stringify(newValue);
     const expires_at = expiry(options);
     if (expectedValue === undefined) {

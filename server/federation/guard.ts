@@ -25,6 +25,13 @@ export class GuardError extends Error {
   }
 }
 
+export interface GuardedAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer<ArrayBuffer>;
+  url: string;
+}
+
 export interface GuardOptions {
   allowPrivate: boolean;
   timeoutMs?: number;
@@ -125,9 +132,27 @@ export class OutboundGuard {
 
   /** Fetch `url` through the guard; answers a web Response (its body is already read, capped). */
   async fetch(url: string | URL, init: GuardedInit = {}): Promise<Response> {
+    const answer = await this.exchange(url, init);
+    const responseHeaders = new Headers();
+    for (const [k, v] of Object.entries(answer.headers)) {
+      if (Array.isArray(v)) for (const item of v) responseHeaders.append(k, item);
+      else if (v !== undefined) responseHeaders.set(k, v);
+    }
+    const { status } = answer;
+    const nullBody = status === 204 || status === 304 || (status >= 100 && status < 200);
+    const response = new Response(nullBody ? null : answer.body, { status, headers: responseHeaders });
+    Object.defineProperty(response, 'url', { value: answer.url });
+    return response;
+  }
+
+  /**
+   * The same door without building web Request/Response objects: deliveries only need the
+   * status, and a fan-out makes thousands of them.
+   */
+  async exchange(url: string | URL, init: GuardedInit = {}): Promise<GuardedAnswer> {
     let target: URL;
     try {
-      target = new URL(url);
+      target = typeof url === 'string' ? new URL(url) : url;
     } catch {
       throw new GuardError('bad_url', `Not a URL: ${String(url)}`);
     }
@@ -136,22 +161,25 @@ export class OutboundGuard {
     }
     if (target.username || target.password) throw new GuardError('bad_url', 'URLs with credentials are refused');
     // Literal IP addresses skip DNS: check them here.
-    const literal = target.hostname.replace(/^\[|\]$/g, '');
-    if (net.isIP(literal) && isPrivateAddress(literal) && !this.#allowPrivate) {
-      throw new GuardError('refused', `Refused to connect to ${target.host}: it is a private address`);
+    if (!this.#allowPrivate) {
+      const literal = target.hostname.replace(/^\[|\]$/g, '');
+      if (net.isIP(literal) && isPrivateAddress(literal)) {
+        throw new GuardError('refused', `Refused to connect to ${target.host}: it is a private address`);
+      }
     }
     const headers: Record<string, string> = { 'user-agent': this.#userAgent };
     if (init.headers instanceof Headers) {
       for (const [k, v] of init.headers) headers[k] = v;
     } else Object.assign(headers, init.headers ?? {});
-    const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body ? Buffer.from(init.body) : undefined;
+    const body =
+      typeof init.body === 'string' || (init.body && !Buffer.isBuffer(init.body)) ? Buffer.from(init.body) : (init.body ?? undefined);
     if (body) headers['content-length'] = String(body.length);
     const timeoutMs = init.timeoutMs ?? this.#timeoutMs;
     const maxBytes = init.maxBytes ?? this.#maxBytes;
     const lib = target.protocol === 'https:' ? https : http;
     const agent = target.protocol === 'https:' ? this.#httpsAgent : this.#httpAgent;
 
-    return new Promise<Response>((resolve, reject) => {
+    return new Promise<GuardedAnswer>((resolve, reject) => {
       let settled = false;
       const fail = (error: Error) => {
         if (settled) return;
@@ -177,16 +205,7 @@ export class OutboundGuard {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          const responseHeaders = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) {
-            if (Array.isArray(v)) for (const item of v) responseHeaders.append(k, item);
-            else if (v !== undefined) responseHeaders.set(k, v);
-          }
-          const status = res.statusCode ?? 502;
-          const nullBody = status === 204 || status === 304 || (status >= 100 && status < 200);
-          const response = new Response(nullBody ? null : Buffer.concat(chunks), { status, headers: responseHeaders });
-          Object.defineProperty(response, 'url', { value: target.href });
-          resolve(response);
+          resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks), url: target.href });
         });
       });
       req.on('error', (error) => {

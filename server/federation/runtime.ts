@@ -17,6 +17,8 @@ export class FederationRuntime {
   readonly handle: string;
   readonly urls: Urls & { inbox: URL; sharedInbox: URL; outbox: URL; following: URL; keyId: URL };
   federation!: Federation<FederationRuntime>;
+  /** Called after a fan-out job was recorded (delivery.ts starts on it without waiting for a poll). */
+  fanoutRecorded: () => void = () => {};
   #keys: Promise<InstanceKeys> | undefined;
 
   constructor(app: AppContext) {

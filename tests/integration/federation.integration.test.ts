@@ -240,9 +240,15 @@ describe('federation delivery', () => {
     expect(signed).toEqual(expect.arrayContaining(['(request-target)', 'host', 'date', 'digest']));
     expect(String(delivered.headers.digest)).toMatch(/^SHA-256=/);
 
-    const jobs = await jobsOf(hub.ctx, DELIVER_QUEUE);
-    const goneJob = jobs.find((j) => j.data.inbox.startsWith(gone.url));
-    expect(goneJob?.state).toBe('completed'); // permanent: not retried
+    // Permanent: completed (jobs are completed in small batches, hence the wait), not retried.
+    const goneJob = await waitFor(
+      async () =>
+        (await jobsOf(hub.ctx, DELIVER_QUEUE)).find(
+          (j) => j.data.inbox.startsWith(gone.url) && j.state !== 'active' && j.state !== 'created',
+        ),
+      { what: 'the 410 delivery settled', timeoutMs: 10_000 },
+    );
+    expect(goneJob.state).toBe('completed');
     expect(gone.received).toHaveLength(1);
     const hosts = await hub.ctx.db.selectFrom('federation_delivery_hosts').selectAll().execute();
     expect(hosts.find((h) => h.host === `127.0.0.1:${deadPort}`)?.failures).toBeGreaterThan(0);
