@@ -23,6 +23,7 @@ import {
   pause,
   progress,
   proposeAnnouncements,
+  proposeResources,
   requireIssue,
   resume,
   schedule,
@@ -90,6 +91,7 @@ export async function newsletterAdmin(app: AppServer, ctx: AppContext): Promise<
 
   app.get('/admin/newsletters/new', { preHandler: editor, schema: { response: { 200: Type.String() } } }, async (request, reply) => {
     const proposed = await proposeAnnouncements(ctx.db);
+    const proposedResources = await proposeResources(ctx.db);
     return sendPage(reply, request, ctx, {
       title: 'Composer une lettre',
       body: html`<h1>Composer une lettre</h1>
@@ -101,6 +103,13 @@ ${proposed.length === 0 ? html`<p>Aucune annonce nouvelle.</p>` : ''}
 ${proposed.map(
   (a, i) =>
     html`<div><input type="checkbox" id="a-${i}" name="announcementIds" value="${a.id}" checked> <label for="a-${i}">${a.title}${a.origin === 'remote' ? html` <small>(${a.networkName ?? a.networkHandle ?? 'réseau suivi'})</small>` : ''}</label></div>`,
+)}
+</fieldset>
+<fieldset><legend>Ressources (nouvelles depuis la dernière lettre ; la lettre donne un lien vers leur page, jamais de pièce jointe)</legend>
+${proposedResources.length === 0 ? html`<p>Aucune ressource nouvelle.</p>` : ''}
+${proposedResources.map(
+  (r, i) =>
+    html`<div><input type="checkbox" id="r-${i}" name="resourceIds" value="${r.id}" checked> <label for="r-${i}">${r.title}${r.origin === 'remote' && r.networkName ? html` <small>(${r.networkName})</small>` : ''}</label></div>`,
 )}
 </fieldset>
 <button type="submit">Créer le brouillon</button></form>`,
@@ -116,22 +125,27 @@ ${proposed.map(
           subject: Type.String({ maxLength: 300 }),
           introduction: Type.Optional(Type.String({ maxLength: 20_000 })),
           announcementIds: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 100 })])),
+          resourceIds: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 50 })])),
           _csrf: Type.Optional(Type.String()),
         }),
       },
     },
     async (request, reply) => {
       const b = request.body;
-      const ids = b.announcementIds === undefined ? [] : Array.isArray(b.announcementIds) ? b.announcementIds : [b.announcementIds];
-      const issue = await ctx.db
-        .transaction()
-        .execute((trx) =>
-          createIssue(
-            trx,
-            { subject: b.subject, introduction: b.introduction, announcementIds: ids.filter((x) => /^[0-9a-f-]{36}$/i.test(x)) },
-            request.user?.id ?? null,
-          ),
-        );
+      const list = (v: string | string[] | undefined) =>
+        (v === undefined ? [] : Array.isArray(v) ? v : [v]).filter((x) => /^[0-9a-f-]{36}$/i.test(x));
+      const issue = await ctx.db.transaction().execute((trx) =>
+        createIssue(
+          trx,
+          {
+            subject: b.subject,
+            introduction: b.introduction,
+            announcementIds: list(b.announcementIds),
+            resourceIds: list(b.resourceIds),
+          },
+          request.user?.id ?? null,
+        ),
+      );
       return reply.redirect(`/admin/newsletters/${issue.id}`, 303);
     },
   );

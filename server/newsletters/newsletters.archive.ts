@@ -9,7 +9,7 @@ import type { AppServer } from '../core/http.ts';
 import { html, raw } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
 import { pageContext, sendPage } from '../web/layout.ts';
-import { announcementsByIds, type IssueAnnouncement } from './content.repository.ts';
+import { announcementsByIds, type IssueAnnouncement, type IssueResource, resourcesByIds } from './content.repository.ts';
 import { findIssue, type Issue, listSentIssues } from './newsletters.repository.ts';
 import './newsletters.messages.ts';
 
@@ -31,12 +31,16 @@ export function shortAddress(url: string): string {
   }
 }
 
-async function publicIssue(ctx: AppContext, id: string): Promise<{ issue: Issue; items: IssueAnnouncement[] }> {
+async function publicIssue(ctx: AppContext, id: string): Promise<{ issue: Issue; items: IssueAnnouncement[]; resources: IssueResource[] }> {
   const issue = await findIssue(ctx.db, id);
   if (!issue || (issue.status !== 'sending' && issue.status !== 'sent' && issue.status !== 'paused')) {
     throw new AppError('not_found', 'No such newsletter.');
   }
-  return { issue, items: await announcementsByIds(ctx.db, issue.announcementIds) };
+  return {
+    issue,
+    items: await announcementsByIds(ctx.db, issue.announcementIds),
+    resources: await resourcesByIds(ctx.db, issue.resourceIds),
+  };
 }
 
 function dateOf(issue: Issue, locale: 'fr' | 'en'): string {
@@ -77,7 +81,7 @@ export async function newsletterArchive(app: AppServer, ctx: AppContext): Promis
 
   app.get('/newsletters/:id', { schema: { params: Params, response: Page } }, async (request, reply) => {
     const { locale } = pageContext(request, ctx);
-    const { issue, items } = await publicIssue(ctx, request.params.id);
+    const { issue, items, resources } = await publicIssue(ctx, request.params.id);
     return sendPage(reply, request, ctx, {
       title: issue.subject,
       body: html`<article class="newsletter">
@@ -91,6 +95,13 @@ ${a.origin === 'remote' && a.networkName ? html`<p class="muted">${t(locale, 'is
 <p>${a.summary}</p>
 </section>`,
 )}
+${
+  resources.length === 0
+    ? ''
+    : html`<section><h2>${t(locale, 'issue.resources')}</h2><ul>${resources.map(
+        (r) => html`<li><a href="${r.url}">${r.title}</a>${r.excerpt ? html` — ${r.excerpt}` : ''}</li>`,
+      )}</ul></section>`
+}
 <p><a href="/newsletter">${locale === 'fr' ? 'Recevoir la lettre par courriel' : 'Get the newsletter by email'}</a></p>
 </article>`,
     });

@@ -19,6 +19,8 @@ addMessages({
     'issue.subject.alert': '{instance} : {title}',
     'issue.subject.alertMany': '{instance} : {count} nouvelles publications',
     'issue.from': 'Réseau {network}',
+    'issue.resources': 'Ressources',
+    'issue.licence': 'Licence',
   },
   en: {
     'issue.greeting': 'Hello {name},',
@@ -38,5 +40,7 @@ addMessages({
     'issue.subject.alert': '{instance}: {title}',
     'issue.subject.alertMany': '{instance}: {count} new publications',
     'issue.from': 'Network {network}',
+    'issue.resources': 'Resources',
+    'issue.licence': 'Licence',
   },
 });

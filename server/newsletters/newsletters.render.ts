@@ -8,10 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locale } from '../config.ts';
 import { qpFragment } from '../mail/mime.ts';
+import { licenceName } from '../resources/licences.ts';
 import { escapeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
 import type { Branding } from './branding.settings.ts';
-import type { IssueAnnouncement } from './content.repository.ts';
+import type { IssueAnnouncement, IssueResource } from './content.repository.ts';
 import type { IssueKind } from './newsletters.tables.ts';
 import './newsletters.messages.ts';
 
@@ -53,6 +54,8 @@ export interface IssueContent {
   subject: string;
   introduction: string;
   announcements: IssueAnnouncement[];
+  /** Shared resources, shown as links to their pages (never attached). */
+  resources?: IssueResource[];
 }
 
 export interface RenderSettings {
@@ -144,6 +147,26 @@ function summaryOf(a: IssueAnnouncement): string {
   return clean.length > 400 ? `${clean.slice(0, 397)}…` : clean;
 }
 
+function resourceMeta(r: IssueResource, locale: Locale): string {
+  const from = r.origin === 'remote' && r.networkName ? t(locale, 'issue.from', { network: r.networkName }) : '';
+  return [from, `${t(locale, 'issue.licence')} : ${licenceName(r.licence, locale)}`].filter(Boolean).join(' · ');
+}
+
+/** The "Ressources" section: title linked to the page, a one-line excerpt, the licence. */
+function resourcesSection(resources: IssueResource[], locale: Locale): string {
+  if (resources.length === 0) return '';
+  const items = resources
+    .map(
+      (r) =>
+        `<mj-text css-class="item-title" font-size="16px" font-weight="bold" padding="8px 0 2px"><a href="${escapeHtml(r.url)}">${escapeHtml(r.title)}</a></mj-text>` +
+        (r.excerpt ? `<mj-text padding="0 0 2px">${escapeHtml(r.excerpt)}</mj-text>` : '') +
+        `<mj-text font-size="13px" color="#555555" padding="0 0 4px">${escapeHtml(resourceMeta(r, locale))}</mj-text>`,
+    )
+    .join('\n')
+    .replaceAll('%%', '%&#37;');
+  return fill(template('resources.mjml'), { heading: t(locale, 'issue.resources'), items });
+}
+
 function paragraphs(text: string): string[] {
   return text
     .split(/\n\s*\n/)
@@ -166,6 +189,7 @@ export async function compileIssue(content: IssueContent, rs: RenderSettings): P
       }),
     )
     .join('\n');
+  const resources = content.resources ?? [];
   const intro = paragraphs(content.introduction)
     .map((p) => `<mj-text padding="0 0 12px">${escapeHtml(p).replaceAll('%%', '%&#37;')}</mj-text>`)
     .join('\n');
@@ -180,7 +204,7 @@ export async function compileIssue(content: IssueContent, rs: RenderSettings): P
   const source = fill(template('issue.mjml'), {
     lang: locale,
     subject: content.subject,
-    preview: paragraphs(content.introduction)[0]?.slice(0, 140) ?? content.announcements[0]?.title ?? '',
+    preview: paragraphs(content.introduction)[0]?.slice(0, 140) ?? content.announcements[0]?.title ?? resources[0]?.title ?? '',
     textColor: branding.textColor,
     primaryColor: branding.primaryColor,
     backgroundColor: branding.backgroundColor,
@@ -191,6 +215,7 @@ export async function compileIssue(content: IssueContent, rs: RenderSettings): P
     heading: t(locale, `issue.heading.${content.kind}`),
     introduction: intro,
     items,
+    resources: resourcesSection(resources, locale),
     archiveUrl: archive,
     ...labels,
   });
@@ -203,6 +228,12 @@ export async function compileIssue(content: IssueContent, rs: RenderSettings): P
     const m = meta(a, locale);
     if (m) lines.push(m);
     lines.push(summaryOf(a), `${readMore} : ${a.url}`, '');
+  }
+  if (resources.length > 0) lines.push(`# ${t(locale, 'issue.resources')}`, '');
+  for (const r of resources) {
+    lines.push(`## ${r.title}`);
+    if (r.excerpt) lines.push(r.excerpt);
+    lines.push(resourceMeta(r, locale), r.url, '');
   }
   lines.push(`${labels.archiveLabel} : ${archive}`, '', '--', labels.footerReason);
   lines.push(

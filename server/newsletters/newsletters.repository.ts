@@ -14,6 +14,7 @@ export interface Issue {
   subject: string;
   introduction: string;
   announcementIds: string[];
+  resourceIds: string[];
   status: IssueStatus;
   scheduledAt: Date | null;
   startedAt: Date | null;
@@ -31,6 +32,7 @@ const issueColumns = [
   'subject',
   'introduction',
   'announcement_ids as announcementIds',
+  'resource_ids as resourceIds',
   'status',
   'scheduled_at as scheduledAt',
   'started_at as startedAt',
@@ -47,6 +49,7 @@ export interface NewIssue {
   subject: string;
   introduction: string;
   announcementIds: string[];
+  resourceIds?: string[];
   createdBy: string | null;
   coversUntil?: Date | null;
 }
@@ -59,6 +62,7 @@ export async function insertIssue(db: Db, i: NewIssue): Promise<Issue> {
       subject: i.subject,
       introduction: i.introduction,
       announcement_ids: i.announcementIds,
+      resource_ids: i.resourceIds ?? [],
       created_by: i.createdBy,
       covers_until: i.coversUntil ?? null,
     })
@@ -92,6 +96,7 @@ export interface IssueChanges {
   subject?: string;
   introduction?: string;
   announcementIds?: string[];
+  resourceIds?: string[];
   status?: IssueStatus;
   scheduledAt?: Date | null;
   startedAt?: Date | null;
@@ -108,6 +113,7 @@ export async function updateIssue(db: Db, id: string, c: IssueChanges, onlyIfSta
       ...(c.subject !== undefined ? { subject: c.subject } : {}),
       ...(c.introduction !== undefined ? { introduction: c.introduction } : {}),
       ...(c.announcementIds !== undefined ? { announcement_ids: c.announcementIds } : {}),
+      ...(c.resourceIds !== undefined ? { resource_ids: c.resourceIds } : {}),
       ...(c.status !== undefined ? { status: c.status } : {}),
       ...(c.scheduledAt !== undefined ? { scheduled_at: c.scheduledAt } : {}),
       ...(c.startedAt !== undefined ? { started_at: c.startedAt } : {}),

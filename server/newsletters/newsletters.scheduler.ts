@@ -8,7 +8,7 @@ import type { Executor } from '../core/events.ts';
 import { readSettingValue } from '../mail/mail.repository.ts';
 import { deleteUnconfirmedBefore, purgeUnsubscribedBefore } from '../subscribers/subscribers.repository.ts';
 import { t } from '../web/i18n.ts';
-import { announcementsBetween } from './content.repository.ts';
+import { announcementsBetween, resourcesBetween } from './content.repository.ts';
 import {
   deliveryCounts,
   dueScheduledIssues,
@@ -61,7 +61,9 @@ export async function composeDigest(ctx: AppContext, kind: 'weekly' | 'monthly' 
   const fallback = new Date(now.getTime() - (kind === 'monthly' ? 31 : kind === 'weekly' ? 7 : 1) * DAY);
   const since = last?.coversUntil ?? fallback;
   const news = await announcementsBetween(ctx.db, since, now, 50);
-  if (news.length === 0) return null;
+  // Alerts are driven by announcements; weekly and monthly digests also carry new resources.
+  const resources = kind === 'alert' ? [] : await resourcesBetween(ctx.db, since, now, 20);
+  if (news.length === 0 && resources.length === 0) return null;
   const locale = ctx.config.defaultLocale;
   const instance = ctx.config.instanceName;
   const subject =
@@ -75,6 +77,7 @@ export async function composeDigest(ctx: AppContext, kind: 'weekly' | 'monthly' 
     subject: subject.slice(0, 200),
     introduction: '',
     announcementIds: news.map((a) => a.id).reverse(),
+    resourceIds: resources.map((r) => r.id).reverse(),
     createdBy: null,
     coversUntil: now,
   });

@@ -19,7 +19,7 @@ import { tokenFor } from '../subscribers/tokens.ts';
 import { t } from '../web/i18n.ts';
 import { loadAudienceSettings } from './audience.settings.ts';
 import { loadBranding } from './branding.settings.ts';
-import { announcementsByIds } from './content.repository.ts';
+import { announcementsByIds, resourcesByIds } from './content.repository.ts';
 import { type CompiledIssue, compileIssue, personalise, personaliseQp } from './newsletters.render.ts';
 import {
   type ClaimedDelivery,
@@ -69,22 +69,32 @@ interface Renderer {
 /** Compiles lazily, once per language and per distinct selection of announcements. */
 async function makeRenderer(ctx: AppContext, issue: Issue): Promise<Renderer> {
   const announcements = await announcementsByIds(ctx.db, issue.announcementIds);
+  const resources = await resourcesByIds(ctx.db, issue.resourceIds);
   const branding = await loadBranding(ctx.db);
   const audience = await loadAudienceSettings(ctx.db);
   const cache = new Map<string, Promise<CompiledIssue>>();
   return {
     async render(d) {
       const chosen = issue.kind === 'manual' ? announcements : announcementsFor(announcements, d, audience);
-      const key = `${d.language}|${chosen.map((a) => a.id).join(',')}`;
+      // Digests: resources only for those who chose them.
+      const chosenResources = issue.kind === 'manual' || d.sources.includes('resources') ? resources : [];
+      const key = `${d.language}|${chosen.map((a) => a.id).join(',')}|${chosenResources.length}`;
       let compiled = cache.get(key);
       if (!compiled) {
         compiled = compileIssue(
-          { id: issue.id, kind: issue.kind, subject: issue.subject, introduction: issue.introduction, announcements: chosen },
+          {
+            id: issue.id,
+            kind: issue.kind,
+            subject: issue.subject,
+            introduction: issue.introduction,
+            announcements: chosen,
+            resources: chosenResources,
+          },
           { instanceName: ctx.config.instanceName, publicUrl: ctx.config.publicUrl, branding, locale: d.language },
         );
         cache.set(key, compiled);
       }
-      return { compiled: await compiled, count: chosen.length };
+      return { compiled: await compiled, count: chosen.length + chosenResources.length };
     },
   };
 }

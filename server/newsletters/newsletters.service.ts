@@ -10,7 +10,14 @@ import { MailSendError } from '../mail/mail.types.ts';
 import { getMailer } from '../mail/mailer.ts';
 import { loadAudienceSettings } from './audience.settings.ts';
 import { loadBranding } from './branding.settings.ts';
-import { announcementsBetween, announcementsByIds, type IssueAnnouncement } from './content.repository.ts';
+import {
+  announcementsBetween,
+  announcementsByIds,
+  type IssueAnnouncement,
+  type IssueResource,
+  resourcesBetween,
+  resourcesByIds,
+} from './content.repository.ts';
 import { type CompiledIssue, compileIssue, MAX_HTML_BYTES } from './newsletters.render.ts';
 import {
   createDeliveries,
@@ -30,6 +37,7 @@ export interface IssueInput {
   subject: string;
   introduction?: string;
   announcementIds?: string[];
+  resourceIds?: string[];
 }
 
 function cleanSubject(subject: string): string {
@@ -44,6 +52,7 @@ export async function createIssue(trx: Executor, input: IssueInput, userId: stri
     subject: cleanSubject(input.subject),
     introduction: (input.introduction ?? '').slice(0, 20_000),
     announcementIds: [...new Set(input.announcementIds ?? [])].slice(0, 100),
+    resourceIds: [...new Set(input.resourceIds ?? [])].slice(0, 50),
     createdBy: userId,
   });
 }
@@ -56,6 +65,7 @@ export async function editIssue(trx: Executor, id: string, input: IssueInput): P
     subject: cleanSubject(input.subject),
     introduction: (input.introduction ?? '').slice(0, 20_000),
     ...(input.announcementIds ? { announcementIds: [...new Set(input.announcementIds)].slice(0, 100) } : {}),
+    ...(input.resourceIds ? { resourceIds: [...new Set(input.resourceIds)].slice(0, 50) } : {}),
     htmlBytes: null,
   }))!;
 }
@@ -72,10 +82,17 @@ export async function proposeAnnouncements(db: Executor): Promise<IssueAnnouncem
   return announcementsBetween(db, last?.startedAt ?? null, new Date(), 30);
 }
 
+/** Resources published since the last manual issue went out: proposed for the next one. */
+export async function proposeResources(db: Executor): Promise<IssueResource[]> {
+  const last = await lastIssueOfKind(db, 'manual');
+  return resourcesBetween(db, last?.startedAt ?? null, new Date(), 20);
+}
+
 export async function compileFor(ctx: AppContext, issue: Issue, locale: 'fr' | 'en' = ctx.config.defaultLocale): Promise<CompiledIssue> {
   const announcements = await announcementsByIds(ctx.db, issue.announcementIds);
+  const resources = await resourcesByIds(ctx.db, issue.resourceIds);
   return compileIssue(
-    { id: issue.id, kind: issue.kind, subject: issue.subject, introduction: issue.introduction, announcements },
+    { id: issue.id, kind: issue.kind, subject: issue.subject, introduction: issue.introduction, announcements, resources },
     { instanceName: ctx.config.instanceName, publicUrl: ctx.config.publicUrl, branding: await loadBranding(ctx.db), locale },
   );
 }
@@ -125,8 +142,8 @@ export async function startSending(ctx: AppContext, id: string, options: { confi
   if (issue.status !== 'draft' && issue.status !== 'scheduled') {
     throw new AppError('conflict', `This issue is ${issue.status}: it cannot be sent again.`);
   }
-  if (issue.kind === 'manual' && issue.announcementIds.length === 0 && issue.introduction.trim() === '') {
-    throw new AppError('validation_failed', 'The issue is empty: write an introduction or choose announcements.');
+  if (issue.kind === 'manual' && issue.announcementIds.length === 0 && issue.resourceIds.length === 0 && issue.introduction.trim() === '') {
+    throw new AppError('validation_failed', 'The issue is empty: write an introduction or choose announcements or resources.');
   }
   // Compiling is CPU work only: done before the transaction, which must stay short.
   const compiled = await compileFor(ctx, issue);
@@ -138,13 +155,7 @@ export async function startSending(ctx: AppContext, id: string, options: { confi
       { htmlBytes: compiled.htmlBytes },
     );
   }
-  const filter =
-    issue.kind === 'manual'
-      ? {}
-      : {
-          frequency: issue.kind === 'alert' ? ('alert' as const) : issue.kind,
-          ...coverage(await announcementsByIds(ctx.db, issue.announcementIds), await loadAudienceSettings(ctx.db)),
-        };
+  const filter = issue.kind === 'manual' ? {} : await digestAudience(ctx, issue);
   return ctx.db.transaction().execute(async (trx) => {
     const locked = await findIssue(trx, id, true);
     if (!locked || (locked.status !== 'draft' && locked.status !== 'scheduled')) {
@@ -162,6 +173,17 @@ export async function startSending(ctx: AppContext, id: string, options: { confi
     if (total > 0) await ctx.queue.send(SEND_QUEUE, { issueId: id }, { trx });
     return updated!;
   });
+}
+
+/** Who a digest may concern: the sources of its announcements, plus 'resources' when it has some. */
+async function digestAudience(ctx: AppContext, issue: Issue) {
+  const covered = coverage(await announcementsByIds(ctx.db, issue.announcementIds), await loadAudienceSettings(ctx.db));
+  const hasResources = (await resourcesByIds(ctx.db, issue.resourceIds)).length > 0;
+  return {
+    frequency: issue.kind === 'alert' ? ('alert' as const) : (issue.kind as 'weekly' | 'monthly'),
+    sources: hasResources && !covered.sources.includes('resources') ? [...covered.sources, 'resources' as const] : covered.sources,
+    networks: covered.networks,
+  };
 }
 
 export async function schedule(db: Executor, id: string, at: Date): Promise<Issue> {

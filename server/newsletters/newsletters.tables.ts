@@ -13,6 +13,8 @@ export interface NewsletterIssuesTable {
   introduction: ColumnType<string, string | undefined, string>;
   /** The announcements in the issue, in order. */
   announcement_ids: ColumnType<string[], string[] | undefined, string[]>;
+  /** The shared resources featured in the issue (links to their pages), in order. */
+  resource_ids: ColumnType<string[], string[] | undefined, string[]>;
   status: ColumnType<IssueStatus, IssueStatus | undefined, IssueStatus>;
   scheduled_at: Date | null;
   started_at: Date | null;

@@ -88,6 +88,44 @@ describe('digests', () => {
     expect(await composeDigest(ctx, 'weekly')).toBeNull();
   });
 
+  it('adds new shared resources, as links, for the subscribers who chose them', async () => {
+    const ctx = instance.ctx;
+    const { createResource } = await import('../../server/resources/resources.service.ts');
+    const { createUserWithToken } = await import('../helpers/accounts.ts');
+    const { user } = await createUserWithToken(ctx, 'editor');
+    const resourceId = await createResource(
+      { db: ctx.db, events: ctx.events, publicUrl: ctx.config.publicUrl },
+      { id: user.id, displayName: 'Réseau' },
+      {
+        title: 'Modèle de contrat AMAP',
+        description: 'Un modèle à adapter pour chaque saison.',
+        link: 'https://docs.amap.example/contrat',
+        licence: 'cc-by-sa-4.0',
+        audience: 'amaps',
+      },
+      [],
+    );
+    await seedSubscribers(ctx, 1, { prefix: 'libre', sources: ['resources'] });
+    await seedSubscribers(ctx, 1, { prefix: 'sansres', sources: ['network'] });
+    // Only the resource is new: the digest still goes out, to those who chose resources.
+    const id = await composeDigest(ctx, 'weekly');
+    expect(id).not.toBeNull();
+    await waitSent(id!);
+    const mails = messagesTo(sink, 'libre0@example.org');
+    expect(mails).toHaveLength(1);
+    const mail = await parseMail(mails[0]!);
+    const page = `${ctx.config.publicUrl}/resources/${resourceId}`;
+    expect(mail.text).toContain('Modèle de contrat AMAP');
+    expect(mail.text).toContain(page);
+    expect(mail.html as string).toContain(`href="${page}"`);
+    expect(mail.html as string).toContain('CC BY-SA 4.0');
+    expect(mail.attachments).toHaveLength(0);
+    expect(messagesTo(sink, 'sansres0@example.org')).toHaveLength(0);
+    const archive = await (await fetch(`${instance.url}/newsletters/${id}`)).text();
+    expect(archive).toContain(`<a href="${page}">Modèle de contrat AMAP</a>`);
+    expect(await composeDigest(ctx, 'weekly')).toBeNull();
+  });
+
   it('groups announcements close together into one alert', async () => {
     const ctx = instance.ctx;
     // Everything until now was covered by a first alert (nobody asked for alerts yet).

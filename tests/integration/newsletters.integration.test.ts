@@ -239,3 +239,44 @@ describe('sending an issue', () => {
     }
   }, 120_000);
 });
+
+describe('featuring shared resources', () => {
+  it('lists a resource as a link to its page, never as an attachment', async () => {
+    const ctx = instance.ctx;
+    const { createResource } = await import('../../server/resources/resources.service.ts');
+    const { user } = await createUserWithToken(ctx, 'editor');
+    const resourceId = await createResource(
+      { db: ctx.db, events: ctx.events, publicUrl: ctx.config.publicUrl },
+      { id: user.id, displayName: 'Réseau' },
+      {
+        title: 'Fiche « prix juste »',
+        description: 'Calculer un prix juste avec le paysan.',
+        link: 'https://docs.amap.example/prix',
+        licence: 'cc-by-4.0',
+        audience: 'amaps',
+      },
+      [],
+    );
+    const compose = await fetch(`${instance.url}/admin/newsletters/new`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await compose.text()).toContain(`name="resourceIds" value="${resourceId}"`);
+
+    const created = await api('POST', '/api/v1/newsletters', { subject: 'Ressources du mois', resourceIds: [resourceId] });
+    expect(created.status).toBe(201);
+    expect(created.json.resourceIds).toEqual([resourceId]);
+    const before = sink.count;
+    const test = await api('POST', `/api/v1/newsletters/${created.json.id}/test`, { to: 'relecture@example.org' });
+    expect(test.status).toBe(200);
+    await sink.waitFor(before + 1, 10_000);
+    const captured = sink.messages.filter((m) => m.to[0] === 'relecture@example.org').at(-1)!;
+    const mail = await parseMail(captured);
+    const page = `${ctx.config.publicUrl}/resources/${resourceId}`;
+    expect(mail.html as string).toContain('Ressources');
+    expect(mail.html as string).toContain(`href="${page}"`);
+    expect(mail.html as string).toContain('Fiche « prix juste »');
+    expect(mail.html as string).toContain('CC BY 4.0');
+    expect(mail.text).toContain(page);
+    expect(mail.text).toContain('Calculer un prix juste');
+    expect(mail.attachments).toHaveLength(0);
+    expect(captured.raw.toString('utf8')).not.toMatch(/Content-Disposition:\s*attachment/i);
+  });
+});
