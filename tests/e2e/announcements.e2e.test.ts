@@ -10,6 +10,7 @@ import {
   launchBrowser,
   newContext,
   recordForeignRequests,
+  signIn,
   skipBrowserTests,
 } from '../helpers/browser.ts';
 import { startTestInstance, type TestInstance } from '../helpers/instance.ts';
@@ -98,10 +99,7 @@ describe.skipIf(skipBrowserTests)('announcements in a browser', () => {
     const context = await newContext(browser);
     try {
       const page = await context.newPage();
-      await page.goto(`${instance.url}/login`);
-      await page.locator('input[name=email]').fill(email);
-      await page.locator('input[name=password]').fill(password);
-      await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.locator('main form [type=submit]').first().click()]);
+      await signIn(page, instance.url, email, password);
       await page.goto(`${instance.url}/admin/announcements/new`);
       expect(await checkAccessibility(page)).toEqual([]);
       await page.locator('#f-body').fill('Un texte en **gras** <script>window.hacked = 1</script>');

@@ -13,6 +13,7 @@ import {
   launchBrowser,
   newContext,
   recordForeignRequests,
+  signIn,
   skipBrowserTests,
 } from '../helpers/browser.ts';
 import { startTestInstance, type TestInstance } from '../helpers/instance.ts';
@@ -64,10 +65,7 @@ describe.skipIf(skipBrowserTests)('pages in a browser', () => {
     const { user, password } = await createTestUser(instance.ctx, role);
     const context = await newContext(browser);
     const page = await context.newPage();
-    await page.goto(`${instance.url}/login`);
-    await page.locator('input[name=email]').fill(user.email);
-    await page.locator('input[name=password]').fill(password);
-    await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.locator('main form [type=submit]').first().click()]);
+    await signIn(page, instance.url, user.email, password);
     await page.close();
     sessions.set(role, context);
     return context;

@@ -10,6 +10,7 @@ import {
   launchBrowser,
   newContext,
   recordForeignRequests,
+  signIn,
   skipBrowserTests,
 } from '../helpers/browser.ts';
 import { startTestInstance, type TestInstance } from '../helpers/instance.ts';
@@ -89,10 +90,7 @@ describe.skipIf(skipBrowserTests)('library pages in a browser', () => {
     const context = await newContext(browser);
     try {
       const page = await context.newPage();
-      await page.goto(`${instance.url}/login`);
-      await page.locator('input[name=email]').fill(user.email);
-      await page.locator('input[name=password]').fill(password);
-      await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.locator('main form [type=submit]').first().click()]);
+      await signIn(page, instance.url, user.email, password);
       for (const path of ['/admin/resources', '/admin/resources/new', `/admin/resources/${resourceId}`]) {
         const response = await page.goto(`${instance.url}${path}`);
         expect(response?.status(), path).toBe(200);

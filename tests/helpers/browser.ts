@@ -116,3 +116,11 @@ export function recordForeignRequests(page: Page, origin: string): string[] {
   });
   return foreign;
 }
+
+/** Sign in through the real login form, as a person would; the page ends on where login sent it. */
+export async function signIn(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.locator('input[name=email]').fill(email);
+  await page.locator('input[name=password]').fill(password);
+  await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.locator('main form [type=submit]').first().click()]);
+}
