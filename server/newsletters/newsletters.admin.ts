@@ -12,7 +12,7 @@ import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
 import { countByStatus } from '../subscribers/subscribers.repository.ts';
 import { addAdminLink } from '../web/admin-links.ts';
-import { html, raw } from '../web/html.ts';
+import { html } from '../web/html.ts';
 import { sendPage } from '../web/layout.ts';
 import { MAX_HTML_BYTES, personalise } from './newsletters.render.ts';
 import { listIssues } from './newsletters.repository.ts';
@@ -39,26 +39,6 @@ const STATUS_FR: Record<string, string> = {
   sent: 'envoyée',
   cancelled: 'annulée',
 };
-
-const LIVE_SCRIPT = `
-const box = document.getElementById('progress');
-if (box) {
-  const id = box.dataset.issue;
-  const tick = async () => {
-    const res = await fetch('/api/v1/newsletters/' + id, { headers: { accept: 'application/json' } });
-    if (!res.ok) return;
-    const issue = await res.json();
-    const p = issue.progress;
-    box.querySelector('[data-k=sent]').textContent = p.sent;
-    box.querySelector('[data-k=failed]').textContent = p.failed;
-    box.querySelector('[data-k=remaining]').textContent = p.remaining;
-    box.querySelector('[data-k=rate]').textContent = p.rate;
-    box.querySelector('[data-k=left]').textContent = p.secondsLeft === null ? '—' : Math.ceil(p.secondsLeft / 60) + ' min';
-    if (issue.status === 'sending') setTimeout(tick, 2000);
-    else box.querySelector('[data-k=status]').textContent = issue.status;
-  };
-  setTimeout(tick, 2000);
-}`;
 
 /** A datetime-local value (no time zone) read as Paris time, summer or winter. */
 export function parisTime(local: string): Date {
@@ -196,7 +176,7 @@ ${['draft', 'scheduled', 'sending', 'paused'].includes(issue.status) ? form('can
 <figure><figcaption>Téléphone (375 px)</figcaption><iframe title="Aperçu sur téléphone" sandbox="" width="375" height="700" srcdoc="${preview}"></iframe></figure>
 <figure><figcaption>Ordinateur (720 px)</figcaption><iframe title="Aperçu sur ordinateur" sandbox="" width="720" height="700" srcdoc="${preview}"></iframe></figure>
 </div></section>
-${issue.status === 'sending' ? html`<script type="module">${raw(LIVE_SCRIPT)}</script>` : ''}`,
+${issue.status === 'sending' ? html`<script type="module" src="/static/newsletter-progress.js"></script>` : ''}`,
     });
   }
 

@@ -325,6 +325,8 @@ describe(`accounts (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("default-src 'self'");
     expect(csp).not.toMatch(/unsafe-eval|\*/);
+    // Scripts only from this site's files: an injected inline <script> never runs.
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
   });
 
   it('redirects: next= and the language switch never lead to another site', async () => {
