@@ -25,6 +25,7 @@ import type { DatabaseHandle } from './db/database.ts';
 import { federation } from './federation/federation.module.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { JobQueue } from './jobs/queue.ts';
+import { registerMedia } from './media/media.module.ts';
 import { registerNewsletters } from './newsletters/newsletters.module.ts';
 import { registerResources } from './resources/resources.routes.ts';
 import { registerSubscribers } from './subscribers/subscribers.module.ts';
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, database: DatabaseHandle, options
   await app.register(async (scope) => registerAccounts(scope, ctx));
   await app.register(async (scope) => registerHomePages(scope, ctx));
   await app.register(async (scope) => registerAdminPages(scope, ctx));
+  await app.register(async (scope) => registerMedia(scope, ctx));
   await app.register(async (scope) => registerAnnouncements(scope, ctx));
   await app.register(async (scope) => registerSubscribers(scope, ctx));
   await app.register(async (scope) => registerNewsletters(scope, ctx));

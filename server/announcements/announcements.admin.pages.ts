@@ -10,11 +10,13 @@ import type { Locale } from '../config.ts';
 import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
+import { mediaFor } from '../media/media.module.ts';
 import { addAdminLink } from '../web/admin-links.ts';
 import { html, raw, type SafeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
 import { PAGE_RESPONSE, pageContext, sendPage } from '../web/layout.ts';
 import { type AnnouncementInput, type FieldProblem, LIMITS, renderMarkdown } from './announcements.domain.ts';
+import { withLocalImages } from './announcements.images.ts';
 import { type AnnouncementRow, getAnnouncementById, listLocalForEditors } from './announcements.repository.ts';
 import { createAnnouncement, deleteAnnouncement, updateAnnouncement } from './announcements.service.ts';
 import { formatDate } from './announcements.views.ts';
@@ -217,9 +219,8 @@ ${more}`;
     if (values.action === 'preview' || values.action === undefined) return formPage(request, reply, ctx, { values, preview: true });
     try {
       const author = request.user ? { id: request.user.id } : null;
-      await ctx.db
-        .transaction()
-        .execute((trx) => createAnnouncement(trx, deps, author, inputOf(values, values.action as 'draft' | 'publish')));
+      const input = await withLocalImages(mediaFor(ctx), inputOf(values, values.action as 'draft' | 'publish'), true);
+      await ctx.db.transaction().execute((trx) => createAnnouncement(trx, deps, author, input));
     } catch (error) {
       return formPage(request, reply, ctx, { values, problems: problemsOf(error), status: 400 });
     }
@@ -243,7 +244,7 @@ ${more}`;
       const values = request.body;
       if (values.action === 'preview' || values.action === undefined) return formPage(request, reply, ctx, { values, row, preview: true });
       try {
-        const input = inputOf(values, values.action as 'draft' | 'publish');
+        const input = await withLocalImages(mediaFor(ctx), inputOf(values, values.action as 'draft' | 'publish'));
         await ctx.db.transaction().execute((trx) => updateAnnouncement(trx, deps, row.id, input));
       } catch (error) {
         return formPage(request, reply, ctx, { values, row, problems: problemsOf(error), status: 400 });

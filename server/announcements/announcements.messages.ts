@@ -55,7 +55,8 @@ addMessages({
     'ann.admin.fBody': 'Texte',
     'ann.admin.fBodyHint': 'Mise en forme Markdown : **gras**, *italique*, [lien](https://…), listes avec « - ».',
     'ann.admin.fImage': 'Adresse d’une image (facultatif)',
-    'ann.admin.fImageHint': 'Une adresse commençant par https://',
+    'ann.admin.fImageHint':
+      'Une adresse commençant par https:// ; l’image est copiée sur ce site à l’enregistrement, pour que les lecteurs ne chargent rien d’un autre site.',
     'ann.admin.fAlt': 'Description de l’image',
     'ann.admin.fAltHint': 'Obligatoire avec une image : ce qu’elle montre, pour les personnes qui ne la voient pas.',
     'ann.admin.fTags': 'Mots-clés (facultatif)',
@@ -79,6 +80,9 @@ addMessages({
     'ann.error.bodyTooLong': 'Le texte est trop long (100 000 caractères au plus).',
     'ann.error.summaryTooLong': 'Le résumé doit faire 500 caractères au plus.',
     'ann.error.imageUrlInvalid': 'L’adresse de l’image doit commencer par https:// (ou http://).',
+    'ann.error.imageUnavailable':
+      'L’image n’a pas pu être copiée sur ce site : vérifiez son adresse (une image PNG, JPEG, GIF ou WebP de 5 Mo au plus, accessible publiquement).',
+    'ann.error.tooManyImages': 'Dix images venues d’autres sites au plus par annonce.',
     'ann.error.imageAltRequired': 'Décrivez l’image : c’est obligatoire quand il y en a une.',
     'ann.error.imageAltTooLong': 'La description de l’image doit faire 1 000 caractères au plus.',
     'ann.error.tagInvalid': 'Un mot-clé ne peut contenir que des lettres, des chiffres, « - » et « _ ».',
@@ -138,7 +142,8 @@ addMessages({
     'ann.admin.fBody': 'Text',
     'ann.admin.fBodyHint': 'Markdown formatting: **bold**, *italics*, [link](https://…), lists with “- ”.',
     'ann.admin.fImage': 'Address of an image (optional)',
-    'ann.admin.fImageHint': 'An address starting with https://',
+    'ann.admin.fImageHint':
+      'An address starting with https://; the image is copied to this site when saved, so that readers load nothing from another site.',
     'ann.admin.fAlt': 'Description of the image',
     'ann.admin.fAltHint': 'Required with an image: what it shows, for people who cannot see it.',
     'ann.admin.fTags': 'Tags (optional)',
@@ -163,6 +168,9 @@ addMessages({
     'ann.error.bodyTooLong': 'The text is too long (at most 100,000 characters).',
     'ann.error.summaryTooLong': 'The summary must be at most 500 characters.',
     'ann.error.imageUrlInvalid': 'The address of the image must start with https:// (or http://).',
+    'ann.error.imageUnavailable':
+      'The image could not be copied to this site: check its address (a public PNG, JPEG, GIF or WebP image of at most 5 MB).',
+    'ann.error.tooManyImages': 'At most ten images from other sites per announcement.',
     'ann.error.imageAltRequired': 'Describe the image: this is required when there is one.',
     'ann.error.imageAltTooLong': 'The description of the image must be at most 1,000 characters.',
     'ann.error.tagInvalid': 'A tag may only hold letters, digits, “-” and “_”.',

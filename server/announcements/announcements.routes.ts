@@ -4,10 +4,12 @@ import { hasRole, requireRole } from '../accounts/guards.ts';
 import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
+import { mediaFor } from '../media/media.module.ts';
 import { registerRealtime } from '../realtime/realtime.routes.ts';
 import { registerAnnouncementAdminPages } from './announcements.admin.pages.ts';
 import { normalizeTag } from './announcements.domain.ts';
 import { registerAnnouncementFeeds } from './announcements.feeds.ts';
+import { withLocalImages } from './announcements.images.ts';
 import { registerAnnouncementPages } from './announcements.pages.ts';
 import { listAnnouncements } from './announcements.repository.ts';
 import {
@@ -96,7 +98,8 @@ async function registerAnnouncementApi(app: AppServer, ctx: AppContext): Promise
     },
     async (request, reply) => {
       const author = request.user ? { id: request.user.id } : null;
-      const row = await ctx.db.transaction().execute((trx) => createAnnouncement(trx, deps, author, request.body));
+      const input = await withLocalImages(mediaFor(ctx), request.body, true);
+      const row = await ctx.db.transaction().execute((trx) => createAnnouncement(trx, deps, author, input));
       return reply.code(201).header('location', `/api/v1/announcements/${row.id}`).send(toJson(row));
     },
   );
@@ -115,7 +118,8 @@ async function registerAnnouncementApi(app: AppServer, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const row = await ctx.db.transaction().execute((trx) => updateAnnouncement(trx, deps, request.params.id, request.body));
+      const input = await withLocalImages(mediaFor(ctx), request.body);
+      const row = await ctx.db.transaction().execute((trx) => updateAnnouncement(trx, deps, request.params.id, input));
       return toJson(row);
     },
   );

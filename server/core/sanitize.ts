@@ -64,10 +64,30 @@ const userPolicy: sanitizeHtml.IOptions = {
   allowedAttributes: { a: ['href', 'title', 'rel'], img: ['src', 'alt', 'title'] },
   allowedSchemesByTag: { img: ['http', 'https'] },
   // The page title is the only h1; a "# heading" in the body becomes a second-level heading.
-  transformTags: { h1: 'h2', a: linkWithRel },
-  // An image whose src is not an absolute http(s) URL (javascript:, data:, relative) is removed.
-  exclusiveFilter: (frame) => frame.tag === 'img' && !ABSOLUTE_HTTP.test(frame.attribs.src ?? ''),
+  // Only images served by an instance's media store are shown (editors' images from other sites
+  // are copied there when saved: server/media); any other becomes a link, so that readers'
+  // browsers never call a third party.
+  transformTags: {
+    h1: 'h2',
+    a: linkWithRel,
+    img: (tagName, attribs) => (isMediaImage(attribs.src) ? { tagName, attribs } : imageAsLink(attribs)),
+  },
+  // (An image whose src is not an absolute http(s) URL — javascript:, data:, relative — is left as
+  // its description only: imageAsLink.)
 };
+
+const MEDIA_IMAGE = /^https?:\/\/[^\s/]+\/media\/[0-9a-f]{64}\.(png|jpeg|gif|webp)$/;
+
+function isMediaImage(src: string | undefined): boolean {
+  return MEDIA_IMAGE.test(src ?? '');
+}
+
+/** An image turned into a link to it, named by its description: the reader chooses to load it. */
+function imageAsLink(attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
+  const text = attribs.alt?.trim() || 'image';
+  const src = attribs.src ?? '';
+  return ABSOLUTE_HTTP.test(src) ? { tagName: 'a', attribs: { href: src, rel: LINK_REL }, text } : { tagName: 'span', attribs: {}, text };
+}
 
 const remotePolicy: sanitizeHtml.IOptions = {
   ...common,
@@ -76,14 +96,7 @@ const remotePolicy: sanitizeHtml.IOptions = {
   transformTags: {
     h1: 'h2',
     a: remoteLink,
-    // An image becomes a link to it, named by its description: the reader chooses to load it.
-    img: (_tagName, attribs): sanitizeHtml.Tag => {
-      const text = attribs.alt?.trim() || 'image';
-      const src = attribs.src ?? '';
-      return ABSOLUTE_HTTP.test(src)
-        ? { tagName: 'a', attribs: { href: src, rel: LINK_REL }, text }
-        : { tagName: 'span', attribs: {}, text };
-    },
+    img: (_tagName, attribs) => imageAsLink(attribs),
   },
   // A link left with neither text nor target says nothing: it is dropped.
   exclusiveFilter: (frame) => frame.tag === 'a' && !frame.text.trim() && !frame.attribs.href,

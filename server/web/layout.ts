@@ -115,14 +115,14 @@ ${options.body}
 </html>`.value;
 }
 
-// Pages load only what this site serves (scripts, styles, fonts, connections): the browser itself
-// refuses any third-party request but images (an editor's illustration). No page may be framed by
-// another site (clickjacking). No inline script runs (every script is a file under /static/), so an
-// injected <script> stays inert; inline styles remain allowed because the newsletter preview shows
-// the email's own HTML, whose styles MJML writes inline.
+// Pages load only what this site serves (scripts, styles, fonts, images, connections): the browser
+// itself refuses any third-party request (editors' images are copied here: server/media). No page
+// may be framed by another site (clickjacking). No inline script runs (every script is a file under
+// /static/), so an injected <script> stays inert; inline styles remain allowed because the
+// newsletter preview shows the email's own HTML, whose styles MJML writes inline.
 const PAGE_CSP = [
   "default-src 'self'",
-  "img-src 'self' https: http: data:",
+  "img-src 'self' data:",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "object-src 'none'",

@@ -2,6 +2,8 @@
 // domain events, announcements received from other networks, the public pages, the feeds and the
 // editors' pages (with a signed-in browser session and its CSRF token).
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteRemoteAnnouncement, upsertRemoteAnnouncement } from '../../server/announcements/remote-announcements.service.ts';
 import { AppError } from '../../server/core/errors.ts';
@@ -259,6 +261,12 @@ describe(`announcements (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
   });
 
   it('serves pages with Open Graph tags, the network feed with its filter, the home block, and well-formed feeds', async () => {
+    // The editor's image is on another site (here 127.0.0.1): it is copied to the instance.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    const site = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(png));
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    const copy = `${instance.url}/media/${crypto.createHash('sha256').update(png).digest('hex')}.png`;
     const local = await (
       await api('/api/v1/announcements', {
         method: 'POST',
@@ -266,12 +274,13 @@ describe(`announcements (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
           title: 'Fête des paniers & <légumes>',
           summary: 'Une fête "pour tous"',
           body: 'Texte',
-          imageUrl: 'https://example.org/panier.png',
+          imageUrl: `${siteUrl}/panier.png`,
           imageAlt: 'Un panier',
           status: 'published',
         },
       })
     ).json();
+    await new Promise((resolve) => site.close(resolve));
     const remote = await instance.ctx.db.transaction().execute((trx) =>
       upsertRemoteAnnouncement(
         trx,
@@ -291,8 +300,8 @@ describe(`announcements (${usingPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(page).toContain('<meta property="og:description" content="Une fête &quot;pour tous&quot;">');
     expect(page).toContain(`<meta property="og:url" content="${local.apId}">`);
     expect(page).toContain('<meta property="og:type" content="article">');
-    expect(page).toContain('<meta property="og:image" content="https://example.org/panier.png">');
-    expect(page).toContain('<img src="https://example.org/panier.png" alt="Un panier">');
+    expect(page).toContain(`<meta property="og:image" content="${copy}">`);
+    expect(page).toContain(`<img src="${copy}" alt="Un panier">`);
     expect(page).toContain('<link rel="alternate" type="application/rss+xml"');
 
     const feed = await (await fetch(`${instance.url}/announcements`)).text();

@@ -40,7 +40,14 @@ describe('Markdown rendering and sanitizing', () => {
       ].join('\n\n'),
     );
     expect(out).not.toMatch(/script|onerror|onload|onclick|style=|javascript:|iframe|data:|<style/i);
-    expect(out).toContain('<img src="https://example.org/ok.png" alt="ok" />');
+    // An image from another site is offered as a link (readers load nothing from elsewhere); one
+    // from an instance's media store is shown.
+    expect(out).not.toContain('<img');
+    expect(out).toContain('<a href="https://example.org/ok.png" rel="nofollow noopener ugc">ok</a>');
+    const media = `https://reseau.example/media/${'a'.repeat(64)}.png`;
+    expect(renderMarkdown(`![panier](${media}) <img src="${media}" onerror="alert(1)">`)).toBe(
+      `<p><img src="${media}" alt="panier" /> <img src="${media}" /></p>\n`,
+    );
     expect(out).toContain('texte');
     expect(out).not.toContain('src="x"');
   });
