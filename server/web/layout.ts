@@ -95,6 +95,7 @@ export function renderPage(pc: PageContext, options: PageOptions): string {
 <title>${options.title} · ${pc.instanceName}</title>
 ${options.description ? html`<meta name="description" content="${options.description}">` : ''}
 <link rel="stylesheet" href="/static/app.css">
+<link rel="icon" href="/static/icon.png" type="image/png">
 ${options.head ?? ''}
 ${(options.scripts ?? []).map((s) => html`<script type="module" src="/static/${s}"></script>`)}
 </head>
