@@ -9,8 +9,14 @@
 //   npm run bench:newsletter            (embedded database)
 //   DATABASE_URL=postgres://... npm run bench:newsletter
 //   BENCH_SUBSCRIBERS=10000 npm run bench:newsletter
-import { fork } from 'node:child_process';
+//   BENCH_SMTP=node npm run bench:newsletter   (the SMTP server: `smtp-sink`, Postfix's test server
+//     written for benchmarks, when /usr/sbin/smtp-sink exists — `apt-get install postfix` — else
+//     the `smtp-server` package in a Node process of its own)
+// The sending process runs with the Node flags of `npm start` (package.json), so that its memory
+// is that of a real instance; BENCH_NODE_FLAGS="--flag ..." replaces them for an experiment.
+import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,11 +41,25 @@ const SAMPLE = Number(process.env.BENCH_MJML_SAMPLE ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 50_000);
 
+const SMTP_SINK = '/usr/sbin/smtp-sink';
+const SMTP = (process.env.BENCH_SMTP ?? (fs.existsSync(SMTP_SINK) ? 'smtp-sink' : 'node')) as 'smtp-sink' | 'node';
+if (SMTP !== 'smtp-sink' && SMTP !== 'node') throw new Error('BENCH_SMTP must be smtp-sink or node');
+
+/** The V8 flags of `npm start` (the tokens starting with -- before the script), or BENCH_NODE_FLAGS. */
+function instanceNodeFlags(): string[] {
+  if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean);
+  const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts.start!.split(/\s+/).filter((w) => w.startsWith('--'));
+}
+const SEND_FLAGS = instanceNodeFlags();
+
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 const self = fileURLToPath(import.meta.url);
 
 interface SendReport {
   seconds: number;
+  /** CPU time (user + system) of the process during the send, in seconds. */
+  cpuSeconds: number;
   /** Of which: taking the audience (creating one delivery row per subscriber). */
   audienceSeconds: number;
   rssAtStart: number;
@@ -52,12 +72,12 @@ interface SendReport {
 }
 
 /** Runs `--role` in a child process and returns the one message it sends back. */
-function child<T>(role: string, args: unknown): Promise<T> {
+function child<T>(role: string, args: unknown, flags: string[] = []): Promise<T> {
   // BENCH_CPU_PROF=<dir> writes a CPU profile of each measured child (node --cpu-prof).
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const p = fork(self, [role, JSON.stringify(args)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: [...process.execArgv, ...prof],
+    execArgv: [...process.execArgv, ...flags, ...prof],
   });
   return new Promise<T>((resolve, reject) => {
     p.once('message', (m) => resolve(m as T));
@@ -75,6 +95,7 @@ function benchConfig(dataDir: string, smtpUrl: string) {
     PROCESS_ROLE: 'web', // no background worker: the benchmark drives the sender itself
     LOG_LEVEL: 'silent',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    ...(process.env.PGLITE_SHARED_BUFFERS ? { PGLITE_SHARED_BUFFERS: process.env.PGLITE_SHARED_BUFFERS } : {}),
   });
 }
 
@@ -93,6 +114,7 @@ if (process.argv[2] === '--bare') {
   });
   let next = 0;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: a.concurrency }, async () => {
       while (next < a.count) {
@@ -102,8 +124,9 @@ if (process.argv[2] === '--bare') {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   bare.close();
-  process.send?.({ seconds });
+  process.send?.({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
   process.exit(0);
 }
 
@@ -129,17 +152,20 @@ if (process.argv[2] === '--send') {
   const inst = await startInstance(benchConfig(a.dataDir, a.smtpUrl), { logger: pino({ level: 'silent' }) });
   const rssBeforeSend = process.memoryUsage().rss;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await startSending(inst.ctx, a.issueId, { confirmOversize: true });
   const audienceSeconds = (performance.now() - t0) / 1000;
   while (!(await runSendSlice(inst.ctx, a.issueId, 60_000))) {
     /* the slice re-enqueued itself (no worker here); keep going */
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   sample();
   clearInterval(sampler);
   await inst.stop();
   const report: SendReport = {
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     audienceSeconds,
     rssAtStart,
     rssBeforeSend,
@@ -152,8 +178,7 @@ if (process.argv[2] === '--send') {
   process.exit(0);
 }
 
-// The SMTP server runs in its own process, as a real one would: it does not take CPU from the
-// sender being measured (nor the sender from it).
+// The node SMTP server (BENCH_SMTP=node), in a process of its own.
 if (process.argv.includes('--sink')) {
   const child = await startSmtpSink({ countOnly: true });
   process.send?.({ port: child.port });
@@ -164,27 +189,98 @@ if (process.argv.includes('--sink')) {
   await new Promise(() => {});
 }
 
-const sinkProcess = fork(fileURLToPath(import.meta.url), ['--sink'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const sinkPort = await new Promise<number>((resolve) => sinkProcess.once('message', (m: { port: number }) => resolve(m.port)));
-const sink = {
-  port: sinkPort,
-  url: `smtp://127.0.0.1:${sinkPort}`,
-  count: () =>
-    new Promise<number>((resolve) => {
-      sinkProcess.once('message', (m: { count: number }) => resolve(m.count));
-      sinkProcess.send({ type: 'count' });
-    }),
-  close: async () => {
-    sinkProcess.send({ type: 'stop' });
-    await new Promise((r) => sinkProcess.once('exit', r));
-  },
-};
+interface Sink {
+  port: number;
+  url: string;
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A free port on 127.0.0.1 (smtp-sink takes a port number, not 0). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Postfix's smtp-sink on 127.0.0.1 only: accepts and discards; -c prints "mesg=N" after each one. */
+async function startPostfixSink(): Promise<Sink> {
+  const port = await freePort();
+  // As root it must be told which user to become; it never needs any privilege here.
+  const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
+  const p = spawn(SMTP_SINK, [...user, '-c', '-4', '-m', '256', `127.0.0.1:${port}`, '256'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let count = 0;
+  let tail = '';
+  p.stdout.setEncoding('latin1');
+  p.stdout.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-200);
+    const all = [...tail.matchAll(/mesg=(\d+)/g)];
+    if (all.length > 0) count = Number(all[all.length - 1]![1]);
+  });
+  const exited = new Promise((resolve) => p.once('exit', resolve));
+  // Ready when it accepts a connection.
+  for (let i = 0; ; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (i > 100 || p.exitCode !== null) throw new Error('smtp-sink did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    // The counter is printed when a message ends; give the last line a moment to arrive.
+    count: async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      return count;
+    },
+    close: async () => {
+      p.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The `smtp-server` package in a Node process of its own: it does not take CPU from the sender
+ * being measured (nor the sender from it). */
+async function startNodeSink(): Promise<Sink> {
+  const sinkProcess = fork(fileURLToPath(import.meta.url), ['--sink'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => sinkProcess.once('message', (m: { port: number }) => resolve(m.port)));
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    count: () =>
+      new Promise<number>((resolve) => {
+        sinkProcess.once('message', (m: { count: number }) => resolve(m.count));
+        sinkProcess.send({ type: 'count' });
+      }),
+    close: async () => {
+      sinkProcess.send({ type: 'stop' });
+      await new Promise((r) => sinkProcess.once('exit', r));
+    },
+  };
+}
+
+const sink = SMTP === 'smtp-sink' ? await startPostfixSink() : await startNodeSink();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amap-bench-'));
 const config = benchConfig(dataDir, sink.url);
 let instance = await startInstance(config, { logger: pino({ level: 'silent' }) });
 let { ctx } = instance;
 try {
-  console.log(`Database: ${ctx.database.kind}; subscribers: ${N}; SMTP concurrency: ${CONCURRENCY}`);
+  console.log(
+    `Database: ${ctx.database.kind}${ctx.database.kind === 'pglite' ? ` (shared_buffers ${config.pgliteSharedBuffersMb} MB)` : ''}; subscribers: ${N}; SMTP concurrency: ${CONCURRENCY}`,
+  );
+  console.log(
+    `SMTP server: ${SMTP === 'smtp-sink' ? `${SMTP_SINK} (Postfix's benchmark server, C)` : 'smtp-server package (Node, its own process)'} on 127.0.0.1; ` +
+      `sending process flags: ${SEND_FLAGS.join(' ') || '(none)'}`,
+  );
   await saveSenderSettings(ctx.db, config, { ratePerSecond: 100_000, ratePerHour: 100_000_000, concurrency: CONCURRENCY });
   await ctx.db.deleteFrom('newsletter_deliveries').execute();
   await ctx.db.deleteFrom('subscribers').execute();
@@ -260,13 +356,18 @@ try {
   const half = Math.ceil(Math.min(N, 20_000) / 2);
   const bare = async () => {
     const before = await sink.count();
-    const run = await child<{ seconds: number }>('--bare', { port: sink.port, rawFile, count: half, concurrency: CONCURRENCY });
-    return { messages: (await sink.count()) - before, seconds: run.seconds };
+    const run = await child<{ seconds: number; cpuSeconds: number }>('--bare', {
+      port: sink.port,
+      rawFile,
+      count: half,
+      concurrency: CONCURRENCY,
+    });
+    return { messages: (await sink.count()) - before, seconds: run.seconds, cpuSeconds: run.cpuSeconds };
   };
   const bare1 = await bare();
 
   const before = await sink.count();
-  const send = await child<SendReport>('--send', { dataDir, smtpUrl: sink.url, issueId: issue.id });
+  const send = await child<SendReport>('--send', { dataDir, smtpUrl: sink.url, issueId: issue.id }, SEND_FLAGS);
   const sent = (await sink.count()) - before;
   const sendSeconds = send.seconds;
   const rate = sent / sendSeconds;
@@ -303,6 +404,14 @@ try {
   console.log(
     `Newsletter send (its own process): ${sent} messages in ${sendSeconds.toFixed(1)} s = ${rate.toFixed(0)} messages/s (${((rate / bareRate) * 100).toFixed(0)}% of the limit; target >= 80%; ` +
       `of which ${send.audienceSeconds.toFixed(1)} s taking the audience)`,
+  );
+  // CPU time per message does not depend on what else the machine runs: the load-independent view
+  // of the same comparison.
+  const bareCpuMs = ((bare1.cpuSeconds + bare2.cpuSeconds) / (bare1.messages + bare2.messages)) * 1000;
+  const sendCpuMs = (send.cpuSeconds / sent) * 1000;
+  console.log(
+    `CPU per message: send ${sendCpuMs.toFixed(2)} ms (audience and garbage collection included, ${ctx.database.kind === 'pglite' ? 'and the embedded database' : "PostgreSQL's own process not"}), bare client ${bareCpuMs.toFixed(2)} ms ` +
+      `(the send costs ${((sendCpuMs / bareCpuMs) * 100).toFixed(0)}% of the bare client's CPU per message)`,
   );
   console.log(
     `MJML per subscriber (measured on ${SAMPLE}, extrapolated): ${mjmlPerMsgMs.toFixed(2)} ms each = ${perSubscriberRate.toFixed(0)} messages/s at best, ${((N * mjmlPerMsgMs) / 1000).toFixed(0)} s for ${N} ` +

@@ -22,6 +22,7 @@ import type { AppServer } from './core/http.ts';
 import './core/request-user.ts';
 import { createLogger } from './core/logger.ts';
 import type { DatabaseHandle } from './db/database.ts';
+import { registerDiscussions, registerMemberAuth } from './discussions/discussions.module.ts';
 import { federation } from './federation/federation.module.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { JobQueue } from './jobs/queue.ts';
@@ -75,6 +76,7 @@ export async function buildApp(config: Config, database: DatabaseHandle, options
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   // Who is asking (session or API token) and CSRF checks: on the root app, so for every route.
   await registerAuth(app, ctx);
+  await registerMemberAuth(app, ctx);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -125,6 +127,7 @@ export async function buildApp(config: Config, database: DatabaseHandle, options
   await app.register(async (scope) => registerSubscribers(scope, ctx));
   await app.register(async (scope) => registerNewsletters(scope, ctx));
   await app.register(async (scope) => registerResources(scope, ctx));
+  await app.register(async (scope) => registerDiscussions(scope, ctx));
 
   return { app, ctx };
 }

@@ -24,7 +24,12 @@ export async function startInstance(config: Config, options: StartOptions = {}):
   const log = options.logger ?? createLogger(config);
   const database =
     options.database ??
-    (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, owner: `instance (${config.role})` }));
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      owner: `instance (${config.role})`,
+      pgliteSharedBuffersMb: config.pgliteSharedBuffersMb,
+    }));
   let built: App | undefined;
   try {
     const { applied } = await migrateToLatest(database.db);

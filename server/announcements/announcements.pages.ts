@@ -11,6 +11,7 @@ import { registerHomeSection } from '../web/home.pages.ts';
 import { html, raw, type SafeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
 import { addNavLink, PAGE_RESPONSE, pageContext, sendPage } from '../web/layout.ts';
+import { renderPageSections } from '../web/page-sections.ts';
 import { normalizeTag } from './announcements.domain.ts';
 import { type AnnouncementRow, getAnnouncementById, listAnnouncements, listNetworks } from './announcements.repository.ts';
 import { announcementList, feedBox, feedLinks, timeTag } from './announcements.views.ts';
@@ -108,7 +109,8 @@ ${feedBox(locale)}`;
         description: row.summary,
         head: html`${openGraph(ctx, row)}
 ${feedLinks(ctx.config.instanceName, locale)}`,
-        body: announcementArticle(row, locale),
+        body: html`${announcementArticle(row, locale)}
+${await renderPageSections(ctx, 'announcement', request, reply, { id: row.id, public: row.status !== 'draft' })}`,
       });
     },
   );

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { redact } from '../config.ts';
+import { DEFAULT_PGLITE_SHARED_BUFFERS_MB, redact } from '../config.ts';
 import { StartupError } from '../core/errors.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import { PgliteDialect } from './pglite-dialect.ts';
@@ -34,6 +34,8 @@ export interface OpenOptions {
   /** What holds the embedded database, written into its lock file. */
   owner?: string;
   poolSize?: number;
+  /** Shared buffers of the embedded database, in MB (PGLITE_SHARED_BUFFERS). */
+  pgliteSharedBuffersMb?: number;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
@@ -84,17 +86,29 @@ function describePgError(error: unknown, connectionString: string): string {
   }
 }
 
+/** PGlite's options. Its shared buffers (128 MB by default) are WebAssembly memory that is never
+ * given back once touched: a smaller cache keeps the process small, and the operating system's
+ * file cache still holds the pages (docs/performance.md, Newsletters). PGlite's own start
+ * parameters are kept; ours come after them. */
+export function pgliteOptions(sharedBuffersMb = DEFAULT_PGLITE_SHARED_BUFFERS_MB) {
+  return {
+    parsers: { 20: (value: string) => Number(value) },
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`],
+  };
+}
+
 async function openPglite(options: OpenOptions): Promise<DatabaseHandle> {
   let lock: DataDirLock | undefined;
   let pglite: PGlite;
+  const pgOptions = pgliteOptions(options.pgliteSharedBuffersMb);
   if (options.memory) {
-    pglite = new PGlite({ parsers: { 20: (value: string) => Number(value) } });
+    pglite = new PGlite(pgOptions);
   } else {
     const dir = path.join(options.dataDir, 'pglite');
     ensureWritableDir(options.dataDir);
     lock = acquireDataDirLock(options.dataDir, options.owner ?? 'instance');
     try {
-      pglite = new PGlite(dir, { parsers: { 20: (value: string) => Number(value) } });
+      pglite = new PGlite(dir, pgOptions);
       await pglite.waitReady;
     } catch (error) {
       lock.release();

@@ -3,6 +3,7 @@
 import type { AccountTables } from '../accounts/accounts.tables.ts';
 import type { AnnouncementTables } from '../announcements/announcements.tables.ts';
 import type { CoreTables } from '../core/core.tables.ts';
+import type { DiscussionTables } from '../discussions/discussions.tables.ts';
 import type { FederationTables } from '../federation/federation.tables.ts';
 import type { NewsletterTables } from '../newsletters/newsletters.tables.ts';
 import type { ResourceTables } from '../resources/resources.tables.ts';
@@ -15,4 +16,5 @@ export interface Database
     FederationTables,
     ResourceTables,
     SubscriberTables,
-    NewsletterTables {}
+    NewsletterTables,
+    DiscussionTables {}

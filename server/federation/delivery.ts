@@ -15,6 +15,7 @@
 import crypto from 'node:crypto';
 import { fromKysely } from 'pg-boss';
 import type { Executor } from '../core/events.ts';
+import { loadActorRsaKeys } from '../discussions/local-actors.repository.ts';
 import { deliveryInboxes, listBlocks, listHosts, recordHostFailure, recordHostSuccesses } from './federation.repository.ts';
 import { GuardError } from './guard.ts';
 import { QueuePump, Released } from './pump.ts';
@@ -40,6 +41,8 @@ export interface DeliverJob {
   inbox: string;
   activityId: string;
   activity: Record<string, unknown>;
+  /** The local actor (group or person) that signs; absent: the network actor. */
+  signer?: string;
 }
 
 interface FanoutJob {
@@ -75,9 +78,11 @@ export async function enqueueToInbox(
   trx: Executor,
   inbox: string,
   activity: Record<string, unknown>,
+  signer?: string,
 ): Promise<void> {
   const activityId = String(activity.id);
-  await rt.app.queue.send<DeliverJob>(DELIVER_QUEUE, { inbox, activityId, activity }, { trx, id: deliveryJobId(activityId, inbox) });
+  const data: DeliverJob = signer ? { inbox, activityId, activity, signer } : { inbox, activityId, activity };
+  await rt.app.queue.send<DeliverJob>(DELIVER_QUEUE, data, { trx, id: deliveryJobId(activityId, inbox) });
 }
 
 export class Delivery {
@@ -169,11 +174,13 @@ export class Delivery {
       const until = (await this.#hostStates()).get(host);
       if (until && until > new Date()) throw new Error(`${host} is marked unreachable until ${until.toISOString()}`);
     }
+    // Before taking a slot: an actor that no longer exists is not the host's failure.
+    const signer = await this.#signer(job.signer);
     await this.#acquire(host, releasable);
     let status: number;
     try {
       const body = this.#bodyOf(job);
-      const headers = await (await this.#signer()).headers(target, body);
+      const headers = await signer.headers(target, body);
       status = (await rt.guard.exchange(target, { method: 'POST', headers, body: body.bytes })).status;
     } catch (error) {
       await this.#failed(host);
@@ -204,7 +211,22 @@ export class Delivery {
   }
 
   #signerPromise: Promise<Signer> | undefined;
-  #signer(): Promise<Signer> {
+  // Groups and people sign with their own key (Mastodon checks that the key belongs to the actor).
+  readonly #actorSigners = new Map<string, Promise<Signer>>();
+  #signer(username?: string): Promise<Signer> {
+    if (username && username !== this.#rt.handle) {
+      let signer = this.#actorSigners.get(username);
+      if (!signer) {
+        signer = loadActorRsaKeys(this.#rt.app.db, username).then((keys) => {
+          if (!keys) throw new PermanentFailure(`no local actor ${username}`);
+          return new Signer(keys.privateKey, `${new URL(`/ap/actors/${username}`, this.#rt.urls.publicUrl).href}#main-key`);
+        });
+        signer.catch(() => this.#actorSigners.delete(username));
+        this.#actorSigners.set(username, signer);
+        if (this.#actorSigners.size > 256) this.#actorSigners.delete(this.#actorSigners.keys().next().value as string);
+      }
+      return signer;
+    }
     this.#signerPromise ??= this.#rt.keys().then(
       (keys) => new Signer(keys.rsa.privateKey, this.#rt.urls.keyId.href),
       (error) => {

@@ -13,6 +13,8 @@ import { articleOf, createOf, deleteOf, toJson, updateOf } from './activities.ts
 import { handleWithFedify, wantsActivityJson } from './adapter.ts';
 import { findAnnouncement } from './announcements-read.repository.ts';
 import { Delivery, enqueueToFollowers } from './delivery.ts';
+import { removedPostTombstone } from './discussions-actors.ts';
+import { registerDiscussionOutbox } from './discussions-outbox.ts';
 import { federationPages } from './federation.pages.ts';
 import { isBlocked } from './federation.repository.ts';
 import { federationRoutes } from './federation.routes.ts';
@@ -55,6 +57,7 @@ async function federationPlugin(app: AppServer, ctx: AppContext): Promise<void> 
   rt.federation = federation;
   runtimes.set(ctx, { rt, delivery });
   subscribeToAnnouncements(rt);
+  registerDiscussionOutbox(rt);
 
   // Incoming activities are processed by workers only (PROCESS_ROLE all or worker).
   const stopQueue = new AbortController();
@@ -94,6 +97,19 @@ async function federationPlugin(app: AppServer, ctx: AppContext): Promise<void> 
       return reply.code(410).type('application/activity+json').send(body);
     }
     if (await handleWithFedify(request, reply, { federation, contextData: rt, publicUrl })) return reply;
+  });
+
+  // Discussion posts as Notes at their thread page's URL. Whatever cannot be shown (unknown, held,
+  // members-only to an outsider) is a plain 404, never the HTML page.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return;
+    const match = /^\/discussions\/posts\/([0-9a-f-]{36})$/i.exec(request.url.split('?')[0] ?? '');
+    if (!match || !wantsActivityJson(request)) return;
+    const gone = await removedPostTombstone(ctx.db, match[1] as string);
+    if (gone) return reply.code(410).type('application/activity+json').send(JSON.stringify(gone));
+    const notFound = () => Response.json({ error: { code: 'not_found', message: 'Not found' } }, { status: 404 });
+    await handleWithFedify(request, reply, { federation, contextData: rt, publicUrl, onNotFound: notFound, onNotAcceptable: notFound });
+    return reply;
   });
 
   await app.register(async (scope) => {

@@ -7,6 +7,51 @@ import type { FollowStatus } from './federation.tables.ts';
 
 type Db = Kysely<Database> | Executor;
 
+// --- Read caches ----------------------------------------------------------------------------
+// Every incoming activity asks whether its actor is blocked, whether we follow it, and for the
+// actor's name: three statements per activity for answers that change a few times a year. They
+// are kept in memory, per database, for a short time. Any write to these tables in this process
+// empties every cache (before and after the statement, so a read that raced the write is not
+// kept); another process (PROCESS_ROLE=web beside a worker) sees a change within BLOCK_FOLLOW_MS.
+// Reads inside a transaction are never cached (they may see what is rolled back).
+const BLOCK_FOLLOW_MS = 1000;
+const ACTOR_MS = 60_000;
+const MEMO_MAX = 5000;
+let generation = 0;
+const memos = new WeakMap<object, Map<string, { value: unknown; until: number; generation: number }>>();
+
+function forget(): void {
+  generation++;
+}
+
+async function remembered<T>(db: Db, key: string, ttlMs: number, read: () => Promise<T>): Promise<T> {
+  if (db.isTransaction) return read();
+  let memo = memos.get(db);
+  if (!memo) {
+    memo = new Map();
+    memos.set(db, memo);
+  }
+  const hit = memo.get(key);
+  if (hit && hit.generation === generation && hit.until > Date.now()) return hit.value as T;
+  const started = generation;
+  const value = await read();
+  if (started === generation) {
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(key, { value, until: Date.now() + ttlMs, generation: started });
+  }
+  return value;
+}
+
+/** Runs a write to the cached tables, emptying the caches before and after it. */
+async function writing<T>(write: () => Promise<T>): Promise<T> {
+  forget();
+  try {
+    return await write();
+  } finally {
+    forget();
+  }
+}
+
 export interface RemoteActorInfo {
   id: string;
   handle: string | null;
@@ -26,21 +71,20 @@ export async function saveRemoteActor(db: Db, actor: RemoteActorInfo): Promise<v
     shared_inbox: actor.sharedInbox,
     fetched_at: new Date(),
   };
-  await db
-    .insertInto('federation_remote_actors')
-    .values(values)
-    .onConflict((oc) => oc.column('id').doUpdateSet(values))
-    .execute();
+  await writing(() =>
+    db
+      .insertInto('federation_remote_actors')
+      .values(values)
+      .onConflict((oc) => oc.column('id').doUpdateSet(values))
+      .execute(),
+  );
 }
 
 export async function getRemoteActor(db: Db, id: string, maxAgeMs: number): Promise<RemoteActorInfo | undefined> {
-  const row = await db
-    .selectFrom('federation_remote_actors')
-    .selectAll()
-    .where('id', '=', id)
-    .where('fetched_at', '>', new Date(Date.now() - maxAgeMs))
-    .executeTakeFirst();
-  if (!row) return undefined;
+  const row = await remembered(db, `actor ${id}`, ACTOR_MS, () =>
+    db.selectFrom('federation_remote_actors').selectAll().where('id', '=', id).executeTakeFirst(),
+  );
+  if (!row || row.fetched_at.getTime() <= Date.now() - maxAgeMs) return undefined;
   return { id: row.id, handle: row.handle, name: row.name, url: row.url, inbox: row.inbox, sharedInbox: row.shared_inbox };
 }
 
@@ -63,12 +107,14 @@ export async function insertFollow(
     status: 'pending' as const,
     updated_at: new Date(),
   };
-  const row = await db
-    .insertInto('federation_follows')
-    .values(values)
-    .onConflict((oc) => oc.column('actor_id').doUpdateSet(values))
-    .returning(['id', 'status'])
-    .executeTakeFirstOrThrow();
+  const row = await writing(() =>
+    db
+      .insertInto('federation_follows')
+      .values(values)
+      .onConflict((oc) => oc.column('actor_id').doUpdateSet(values))
+      .returning(['id', 'status'])
+      .executeTakeFirstOrThrow(),
+  );
   return { ...row, created: true };
 }
 
@@ -85,27 +131,27 @@ export function getFollowByActor(db: Db, actorId: string) {
 }
 
 export async function setFollowStatus(db: Db, actorId: string, status: FollowStatus): Promise<boolean> {
-  const r = await db
-    .updateTable('federation_follows')
-    .set({ status, updated_at: new Date() })
-    .where('actor_id', '=', actorId)
-    .executeTakeFirst();
+  const r = await writing(() =>
+    db.updateTable('federation_follows').set({ status, updated_at: new Date() }).where('actor_id', '=', actorId).executeTakeFirst(),
+  );
   return Number(r.numUpdatedRows) > 0;
 }
 
 export async function deleteFollow(db: Db, id: string): Promise<void> {
-  await db.deleteFrom('federation_follows').where('id', '=', id).execute();
+  await writing(() => db.deleteFrom('federation_follows').where('id', '=', id).execute());
 }
 
 /** True when we follow `actorId` and they accepted. */
 export async function isFollowing(db: Db, actorId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('federation_follows')
-    .select('id')
-    .where('actor_id', '=', actorId)
-    .where('status', '=', 'accepted')
-    .executeTakeFirst();
-  return row !== undefined;
+  return remembered(db, `following ${actorId}`, BLOCK_FOLLOW_MS, async () => {
+    const row = await db
+      .selectFrom('federation_follows')
+      .select('id')
+      .where('actor_id', '=', actorId)
+      .where('status', '=', 'accepted')
+      .executeTakeFirst();
+    return row !== undefined;
+  });
 }
 
 // --- Our followers --------------------------------------------------------------------------
@@ -203,11 +249,13 @@ export async function deliveryInboxes(db: Db): Promise<string[]> {
 // --- Blocklist ------------------------------------------------------------------------------
 
 export async function addBlock(db: Db, kind: 'host' | 'actor', value: string): Promise<string> {
-  await db
-    .insertInto('federation_blocks')
-    .values({ kind, value })
-    .onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
-    .execute();
+  await writing(() =>
+    db
+      .insertInto('federation_blocks')
+      .values({ kind, value })
+      .onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
+      .execute(),
+  );
   const row = await db
     .selectFrom('federation_blocks')
     .select('id')
@@ -222,7 +270,7 @@ export function listBlocks(db: Db) {
 }
 
 export async function deleteBlock(db: Db, id: string): Promise<boolean> {
-  const r = await db.deleteFrom('federation_blocks').where('id', '=', id).executeTakeFirst();
+  const r = await writing(() => db.deleteFrom('federation_blocks').where('id', '=', id).executeTakeFirst());
   return Number(r.numDeletedRows) > 0;
 }
 
@@ -233,14 +281,19 @@ export async function isBlocked(db: Db, actorOrUrl: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const row = await db
-    .selectFrom('federation_blocks')
-    .select('id')
-    .where((eb) =>
-      eb.or([eb.and([eb('kind', '=', 'host'), eb('value', '=', host)]), eb.and([eb('kind', '=', 'actor'), eb('value', '=', actorOrUrl)])]),
-    )
-    .executeTakeFirst();
-  return row !== undefined;
+  return remembered(db, `blocked ${actorOrUrl}`, BLOCK_FOLLOW_MS, async () => {
+    const row = await db
+      .selectFrom('federation_blocks')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('kind', '=', 'host'), eb('value', '=', host)]),
+          eb.and([eb('kind', '=', 'actor'), eb('value', '=', actorOrUrl)]),
+        ]),
+      )
+      .executeTakeFirst();
+    return row !== undefined;
+  });
 }
 
 // --- Health of receiving hosts ---------------------------------------------------------------

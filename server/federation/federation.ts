@@ -3,7 +3,7 @@
 // announcements as Articles at their public URL, and NodeInfo. Fedify's key-value store and
 // message queue are on our database; every outbound fetch goes through the guard.
 import { createFederation, type Federation } from '@fedify/fedify';
-import { Article, Create, Endpoints, Organization, Tombstone } from '@fedify/vocab';
+import { Article, Create, Endpoints, Image, Note, Organization, Tombstone } from '@fedify/vocab';
 import type { AppContext } from '../core/context.ts';
 import { articleOf, instant } from './activities.ts';
 import {
@@ -12,6 +12,15 @@ import {
   findAnnouncement,
   listLocalPublishedPage,
 } from './announcements-read.repository.ts';
+import {
+  groupFollowersCount,
+  groupFollowersPage,
+  isLocalActor,
+  localActorDocument,
+  localActorKeys,
+  mayReadFollowers,
+  servedNote,
+} from './discussions-actors.ts';
 import { countFollowers, countFollows, listFollowers, listFollows } from './federation.repository.ts';
 import { manualApproval } from './federation-settings.repository.ts';
 import type { PgBossMessageQueue } from './fedify-queue.ts';
@@ -41,7 +50,8 @@ export function buildFederation(rt: FederationRuntime, queue: PgBossMessageQueue
 
   federation
     .setActorDispatcher('/ap/actors/{identifier}', async (ctx, identifier) => {
-      if (identifier !== rt.handle) return null;
+      // Groups and people of the discussions share the path (discussions-actors.ts).
+      if (identifier !== rt.handle) return localActorDocument(ctx, identifier);
       const keys = await ctx.getActorKeyPairs(identifier);
       return new Organization({
         id: ctx.getActorUri(identifier),
@@ -49,6 +59,8 @@ export function buildFederation(rt: FederationRuntime, queue: PgBossMessageQueue
         name: config.instanceName,
         summary: `Réseau du mouvement des AMAP — ${config.instanceName}. Les annonces du réseau, publiées sur ${config.publicUrl}.`,
         url: new URL('/', config.publicUrl),
+        // The site's icon (web/icon.png): Mastodon shows it as the network's avatar.
+        icon: new Image({ url: new URL('/static/icon.png', config.publicUrl), mediaType: 'image/png' }),
         inbox: ctx.getInboxUri(identifier),
         outbox: ctx.getOutboxUri(identifier),
         followers: ctx.getFollowersUri(identifier),
@@ -60,9 +72,9 @@ export function buildFederation(rt: FederationRuntime, queue: PgBossMessageQueue
         assertionMethods: keys.map((k) => k.multikey),
       });
     })
-    .mapHandle((_ctx, username) => (username === rt.handle ? username : null))
+    .mapHandle(async (_ctx, username) => (username === rt.handle || (await isLocalActor(rt, username)) ? username : null))
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
-      if (identifier !== rt.handle) return [];
+      if (identifier !== rt.handle) return localActorKeys(rt, identifier);
       const keys = await rt.keys();
       return [keys.rsa, keys.ed25519];
     });
@@ -74,11 +86,16 @@ export function buildFederation(rt: FederationRuntime, queue: PgBossMessageQueue
     return articleOf(row, rt.urls);
   });
 
+  // Posts of discussions, at their thread page's URL; members-only ones only to signed readers.
+  federation.setObjectDispatcher(Note, '/discussions/posts/{id}', (ctx, { id }) => servedNote(ctx, id));
+
   registerInboxListeners(federation.setInboxListeners('/ap/actors/{identifier}/inbox', '/inbox'));
 
   federation
     .setOutboxDispatcher('/ap/actors/{identifier}/outbox', async (ctx, identifier, cursor) => {
-      if (identifier !== rt.handle || cursor === null) return null;
+      if (cursor === null) return null;
+      // Groups and people publish nothing here: their posts reach members through the group.
+      if (identifier !== rt.handle) return (await isLocalActor(rt, identifier)) ? { items: [], nextCursor: null } : null;
       const offset = Math.max(0, Number.parseInt(cursor, 10) || 0);
       const rows = await listLocalPublishedPage(rt.app.db, PAGE, offset);
       const total = await countLocalPublished(rt.app.db);
@@ -95,12 +112,16 @@ export function buildFederation(rt: FederationRuntime, queue: PgBossMessageQueue
       });
       return { items, nextCursor: cursorOf(offset + PAGE, total) };
     })
-    .setCounter((_ctx, identifier) => (identifier === rt.handle ? countLocalPublished(rt.app.db) : null))
+    .setCounter(async (_ctx, identifier) =>
+      identifier === rt.handle ? countLocalPublished(rt.app.db) : (await isLocalActor(rt, identifier)) ? 0 : null,
+    )
     .setFirstCursor(() => '0');
 
   federation
     .setFollowersDispatcher('/ap/actors/{identifier}/followers', async (_ctx, identifier, cursor) => {
-      if (identifier !== rt.handle || cursor === null) return null;
+      if (cursor === null) return null;
+      // A group's followers are its accepted members (FEP-1b12).
+      if (identifier !== rt.handle) return groupFollowersPage(rt, identifier, cursor);
       const offset = Math.max(0, Number.parseInt(cursor, 10) || 0);
       const rows = await listFollowers(rt.app.db, { status: 'accepted', limit: PAGE, offset });
       const items = rows.map((r) => ({
@@ -110,8 +131,9 @@ export function buildFederation(rt: FederationRuntime, queue: PgBossMessageQueue
       }));
       return { items, nextCursor: rows.length === PAGE ? String(offset + PAGE) : null };
     })
-    .setCounter((_ctx, identifier) => (identifier === rt.handle ? countFollowers(rt.app.db) : null))
-    .setFirstCursor(() => '0');
+    .setCounter((_ctx, identifier) => (identifier === rt.handle ? countFollowers(rt.app.db) : groupFollowersCount(rt, identifier)))
+    .setFirstCursor(() => '0')
+    .authorize((ctx, identifier) => identifier === rt.handle || mayReadFollowers(ctx, identifier));
 
   federation
     .setFollowingDispatcher('/ap/actors/{identifier}/following', async (_ctx, identifier, cursor) => {

@@ -37,7 +37,7 @@ export class PgBossMessageQueue implements MessageQueue {
       await listener(message);
     };
     // A burst of incoming activities is drained in batches (see pump.ts).
-    this.#pump = new QueuePump(queue, FEDIFY_QUEUE, handle, 16, log);
+    this.#pump = new QueuePump(queue, FEDIFY_QUEUE, handle, 64, log);
     queue.define<{ message: unknown }>({
       name: FEDIFY_QUEUE,
       concurrency: 2,
@@ -52,13 +52,48 @@ export class PgBossMessageQueue implements MessageQueue {
 
   async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
     const ms = delayMs(options);
-    await this.#queue.send(FEDIFY_QUEUE, { message }, ms > 0 ? { startAfter: new Date(Date.now() + ms) } : {});
-    // In a process that works the queue, start on it now rather than at the next poll.
-    if (this.#listener && ms === 0) this.#pump.kick();
+    if (ms > 0) {
+      await this.#queue.send(FEDIFY_QUEUE, { message }, { startAfter: new Date(Date.now() + ms) });
+      return;
+    }
+    // Activities that arrive together (a burst of POSTs to the inbox) are recorded together: one
+    // statement for all those enqueued in the same turn of the event loop. Each POST is answered
+    // only once its activity is stored, as before.
+    await new Promise<void>((resolve, reject) => {
+      this.#batch.push({ message, resolve, reject });
+      if (this.#batch.length === 1) setImmediate(() => void this.#flush());
+    });
   }
 
   async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
-    for (const message of messages) await this.enqueue(message, options);
+    const ms = delayMs(options);
+    if (ms > 0) {
+      for (const message of messages) await this.enqueue(message, options);
+      return;
+    }
+    await this.#insert(messages);
+  }
+
+  #batch: Array<{ message: unknown; resolve: () => void; reject: (error: unknown) => void }> = [];
+
+  async #flush(): Promise<void> {
+    const batch = this.#batch.splice(0);
+    try {
+      await this.#insert(batch.map((b) => b.message));
+      for (const b of batch) b.resolve();
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    }
+  }
+
+  async #insert(messages: readonly unknown[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.#queue.boss.insert(
+      FEDIFY_QUEUE,
+      messages.map((message) => ({ data: { message } })),
+    );
+    // In a process that works the queue, start on it now rather than at the next poll.
+    if (this.#listener) this.#pump.kick();
   }
 
   /** Stop taking jobs; wait for those in hand. */

@@ -9,14 +9,24 @@
 // - Create/Update of a Document from a network we follow → a shared resource of the library;
 //   Delete → removed (inbox-resources.ts).
 // - With FEDERATION_RELAY, each newly received announcement is announced to our followers.
+// - Discussions (groups, replies, comments, Flag) are asked first (discussions-inbox.ts).
 // Anything else is ignored (Fedify answers 202).
 import type { InboxListenerSetters } from '@fedify/fedify';
-import { Accept, Announce, Article, Create, Delete, Follow, Hashtag, lookupObject, Note, Reject, Undo, Update } from '@fedify/vocab';
+import { Accept, Announce, Article, Create, Delete, Flag, Follow, Hashtag, lookupObject, Note, Reject, Undo, Update } from '@fedify/vocab';
 import { deleteRemoteAnnouncement, upsertRemoteAnnouncement } from '../announcements/remote-announcements.service.ts';
 import { AppError } from '../core/errors.ts';
 import { acceptOf, announceOf, toJson, undoAnnounceOf } from './activities.ts';
 import { findAnnouncementByApId } from './announcements-read.repository.ts';
 import { enqueueToFollowers, enqueueToInbox } from './delivery.ts';
+import {
+  onDiscussionAnnounce,
+  onDiscussionAnswer,
+  onDiscussionDelete,
+  onDiscussionFlag,
+  onDiscussionFollow,
+  onDiscussionNote,
+  onDiscussionUndo,
+} from './discussions-inbox.ts';
 import {
   deleteFollowerByActor,
   getFollowByActor,
@@ -30,6 +40,7 @@ import { GuardError } from './guard.ts';
 import { deleteResource, isPlainDocument, storeResource } from './inbox-resources.ts';
 import { fetchActor } from './remote-actors.ts';
 import type { FederationRuntime } from './runtime.ts';
+import { inSharedTransaction } from './shared-transaction.ts';
 
 type Post = Article | Note;
 
@@ -80,7 +91,8 @@ async function storePost(rt: FederationRuntime, object: Post, authorId: string, 
   };
   const announce = rt.app.config.federationRelay && relay ? await toJson(announceOf(input.apId, rt.urls)) : undefined;
   try {
-    await rt.app.db.transaction().execute(async (trx) => {
+    // Shared with the other activities stored at the same moment (shared-transaction.ts).
+    await inSharedTransaction(rt.app.db, input.apId, async (trx) => {
       const { created } = await upsertRemoteAnnouncement(trx, input, rt.app.events);
       if (created && announce) await enqueueToFollowers(rt, trx, announce, [new URL(authorId).host]);
     });
@@ -143,6 +155,7 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
     .on(Follow, async (ctx, follow) => {
       const rt = ctx.data;
       if (!follow.id || !follow.actorId || !follow.objectId) return;
+      if (await onDiscussionFollow(ctx, follow)) return; // joining a group
       if (ctx.parseUri(follow.objectId)?.type !== 'actor') return;
       if (await isBlocked(rt.app.db, follow.actorId.href)) return;
       const follower = await fetchActor(rt, follow.actorId.href, { fresh: true });
@@ -157,6 +170,7 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
       const rt = ctx.data;
       if (!undo.actorId) return;
       const object = await objectOf(rt, undo);
+      if (await onDiscussionUndo(ctx, undo, object)) return; // leaving a group
       if (object instanceof Follow && object.actorId?.href === undo.actorId.href) {
         await deleteFollowerByActor(rt.app.db, undo.actorId.href);
       }
@@ -167,25 +181,30 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
     .on(Accept, async (ctx, accept) => {
       const rt = ctx.data;
       if (!accept.actorId) return;
+      if (await onDiscussionAnswer(ctx, accept, true)) return; // a group accepted a local person
       const follow = await getFollowByActor(rt.app.db, accept.actorId.href);
       if (follow && follow.status !== 'accepted') await setFollowStatus(rt.app.db, accept.actorId.href, 'accepted');
     })
     .on(Reject, async (ctx, reject) => {
       const rt = ctx.data;
       if (!reject.actorId) return;
+      if (await onDiscussionAnswer(ctx, reject, false)) return;
       if (await getFollowByActor(rt.app.db, reject.actorId.href)) await setFollowStatus(rt.app.db, reject.actorId.href, 'rejected');
     })
     .on(Create, async (ctx, create) => {
       const rt = ctx.data;
-      if (!(await fromFollowed(rt, create.actorId?.href))) return;
       const object = await objectOf(rt, create);
+      // Discussions (group posts, replies, comments) come from anyone, not only followed networks.
+      if (await onDiscussionNote(ctx, create, object)) return;
+      if (!(await fromFollowed(rt, create.actorId?.href))) return;
       if (object instanceof Article || object instanceof Note) await storePost(rt, object, (create.actorId as URL).href, true);
       else if (isPlainDocument(object)) await storeResource(rt, object, (create.actorId as URL).href);
     })
     .on(Update, async (ctx, update) => {
       const rt = ctx.data;
-      if (!(await fromFollowed(rt, update.actorId?.href))) return;
       const object = await objectOf(rt, update);
+      if (await onDiscussionNote(ctx, update, object)) return;
+      if (!(await fromFollowed(rt, update.actorId?.href))) return;
       if (object instanceof Article || object instanceof Note) await storePost(rt, object, (update.actorId as URL).href, false);
       else if (isPlainDocument(object)) await storeResource(rt, object, (update.actorId as URL).href);
     })
@@ -194,6 +213,7 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
       const actorId = del.actorId?.href;
       const objectId = del.objectId?.href;
       if (!actorId || !objectId || (await isBlocked(rt.app.db, actorId))) return;
+      if (await onDiscussionDelete(ctx, del)) return; // a discussion post
       if (await deleteResource(rt, objectId, actorId)) return; // a shared resource, not an announcement
       // With FEDERATION_RELAY, those who received it from us are told to drop it too.
       const undo = rt.app.config.federationRelay ? await toJson(undoAnnounceOf(objectId, rt.urls)) : undefined;
@@ -212,6 +232,7 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
     })
     .on(Announce, async (ctx, announce) => {
       const rt = ctx.data;
+      if (await onDiscussionAnnounce(ctx, announce)) return; // a group relaying a post
       if (!(await fromFollowed(rt, announce.actorId?.href)) || !announce.objectId) return;
       // Fetch the object from its own server: an embedded copy could say anything.
       const object = await lookupObject(announce.objectId, {
@@ -223,6 +244,7 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
       if (await isBlocked(rt.app.db, object.attributionId.href)) return;
       await storePost(rt, object, object.attributionId.href, false);
     })
+    .on(Flag, (ctx, flag) => onDiscussionFlag(ctx, flag))
     .onError((ctx, error) => {
       ctx.data.app.log.warn({ err: error }, 'federation: could not process an incoming activity');
     });

@@ -38,12 +38,56 @@ export interface RawParts {
   messageId: string;
   date: Date;
   headers: Record<string, string>;
-  /** Already quoted-printable encoded (CRLF line ends). */
-  textQp: string;
-  htmlQp: string;
+  /** Already quoted-printable encoded (CRLF line ends); pieces are written one after the other. */
+  textQp: string | readonly string[];
+  htmlQp: string | readonly string[];
 }
 
 export function composeRaw(p: RawParts): { raw: string; envelopeFrom: string; envelopeTo: string } {
+  const { lines, envelopeFrom, envelopeTo } = rawLines(p);
+  return { raw: lines.map((l) => (typeof l === 'string' ? l : l.join(''))).join('\r\n'), envelopeFrom, envelopeTo };
+}
+
+/** The same message written straight into one Buffer (it is ASCII through and through). For bulk
+ * sending: the bodies stay in the pieces they were encoded in, once per issue, and are copied
+ * once, into the Buffer; no 50 KB string is built per message (the garbage collector's work, and
+ * so the sender's memory and CPU, went down with it). */
+export function composeRawBuffer(
+  p: RawParts,
+  /** A buffer to write into again, once the message written there before is no longer read. */
+  scratch?: RawScratch,
+): { raw: Buffer; envelopeFrom: string; envelopeTo: string } {
+  const { lines, envelopeFrom, envelopeTo } = rawLines(p);
+  let size = 2 * (lines.length - 1);
+  for (const l of lines) {
+    if (typeof l === 'string') size += l.length;
+    else for (const piece of l) size += piece.length;
+  }
+  let raw: Buffer;
+  if (scratch) {
+    // A little room, so that the next subscriber's longer name or address fits too.
+    if (!scratch.buffer || scratch.buffer.length < size) scratch.buffer = Buffer.allocUnsafeSlow(size + 1024);
+    raw = scratch.buffer.subarray(0, size);
+  } else raw = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (i > 0) at += raw.write('\r\n', at, 'latin1');
+    const l = lines[i]!;
+    if (typeof l === 'string') at += raw.write(l, at, 'latin1');
+    else for (const piece of l) at += raw.write(piece, at, 'latin1');
+  }
+  if (at !== size) throw new Error('raw message size mismatch');
+  return { raw, envelopeFrom, envelopeTo };
+}
+
+/** Memory reused from one message to the next by one sending lane: without it each message
+ * left 50 KB behind for the garbage collector, which frees such buffers only on its rarer full
+ * collections (hundreds of megabytes at a few hundred messages per second). */
+export interface RawScratch {
+  buffer?: Buffer;
+}
+
+function rawLines(p: RawParts): { lines: (string | readonly string[])[]; envelopeFrom: string; envelopeTo: string } {
   assertSafeHeaders(p.headers);
   if (/[\r\n<>\s]/.test(p.messageId)) throw new Error('unsafe Message-ID');
   const from = addressHeader(p.from);
@@ -53,7 +97,7 @@ export function composeRaw(p: RawParts): { raw: string; envelopeFrom: string; en
   // the boundary; the per-process random part and the counter only make each message's distinct.
   // (crypto.randomBytes for each of 50,000 messages showed in the profile; this costs nothing.)
   const boundary = `----=_amap_${boundaryPrefix}_${(boundaryCounter++).toString(36)}`;
-  const lines = [
+  const lines: (string | readonly string[])[] = [
     `From: ${from.header}`,
     `To: ${to.header}`,
     ...(p.replyTo ? [`Reply-To: ${addressHeader(p.replyTo).header}`] : []),
@@ -77,8 +121,8 @@ export function composeRaw(p: RawParts): { raw: string; envelopeFrom: string; en
     `--${boundary}--`,
     '',
   ];
-  const head = lines.slice(0, lines.indexOf('')).join('\r\n').split('\r\n');
+  const head = (lines.slice(0, lines.indexOf('')) as string[]).join('\r\n').split('\r\n');
   // Last line of defence: every header line is a header or the continuation of one.
   if (!head.every((line) => /^([A-Za-z0-9-]+:( .*)?|[ \t]\S.*)$/.test(line))) throw new Error('malformed header block');
-  return { raw: lines.join('\r\n'), envelopeFrom: from.address, envelopeTo: to.address };
+  return { lines, envelopeFrom: from.address, envelopeTo: to.address };
 }

@@ -125,6 +125,21 @@ export function personaliseQp(compiled: CompiledIssue, values: SlotValues): { ht
   return { htmlQp: joinQp(compiled.htmlQp, values, true), textQp: joinQp(compiled.textQp, values, false) };
 }
 
+function piecesQp(s: Segmented, values: SlotValues, escapeValues: boolean): string[] {
+  const out = [s.parts[0]!];
+  for (let i = 0; i < s.slots.length; i++) {
+    const v = values[s.slots[i]!];
+    out.push(qpFragment(escapeValues ? escapeHtml(v) : v), s.parts[i + 1]!);
+  }
+  return out;
+}
+
+/** The same as personaliseQp, left in pieces (the issue's encoded parts, shared by every message,
+ * and this subscriber's values): composeRawBuffer copies them into the message without joining. */
+export function personaliseQpPieces(compiled: CompiledIssue, values: SlotValues): { htmlQp: string[]; textQp: string[] } {
+  return { htmlQp: piecesQp(compiled.htmlQp, values, true), textQp: piecesQp(compiled.textQp, values, false) };
+}
+
 function encodeParts(s: Segmented): Segmented {
   return { parts: s.parts.map(qpFragment), slots: s.slots };
 }

@@ -13,14 +13,14 @@ import { readSettingValue } from '../mail/mail.repository.ts';
 import { hostOf } from '../mail/mail.settings.ts';
 import { type MailMessage, MailSendError } from '../mail/mail.types.ts';
 import { getMailer } from '../mail/mailer.ts';
-import { composeRaw } from '../mail/mime.ts';
+import { composeRawBuffer, type RawScratch } from '../mail/mime.ts';
 import { recordBounce, resetBounces } from '../subscribers/subscribers.repository.ts';
 import { tokenFor } from '../subscribers/tokens.ts';
 import { t } from '../web/i18n.ts';
 import { loadAudienceSettings } from './audience.settings.ts';
 import { loadBranding } from './branding.settings.ts';
 import { announcementsByIds, resourcesByIds } from './content.repository.ts';
-import { type CompiledIssue, compileIssue, personalise, personaliseQp } from './newsletters.render.ts';
+import { type CompiledIssue, compileIssue, personalise, personaliseQpPieces } from './newsletters.render.ts';
 import {
   type ClaimedDelivery,
   claimDeliveries,
@@ -107,6 +107,8 @@ export async function buildMessage(
   sender: { from: string; replyTo: string | undefined; address: string },
   /** false when only the raw message is sent (bulk): html and text are then left empty, not built. */
   withBodies = true,
+  /** Bulk: the sending lane's buffer, written again for each of its messages. */
+  scratch?: RawScratch,
 ): Promise<MailMessage> {
   const base = ctx.config.publicUrl;
   const token = await tokenFor(ctx, 'manage', d.subscriberId);
@@ -137,11 +139,18 @@ export async function buildMessage(
       Precedence: 'bulk',
     },
   };
-  // The bodies were encoded once per issue; this message only joins them with its own links.
-  const raw = composeRaw({ ...message, date: message.date!, headers: message.headers!, ...personaliseQp(compiled, values) });
-  // The message is ASCII through and through (encoded words, quoted-printable): handed over as
-  // bytes, it goes to the socket as the bare client's does, with no conversion in the transport.
-  message.prebuilt = { ...raw, raw: Buffer.from(raw.raw, 'latin1') };
+  // The bodies were encoded once per issue; this message only copies them, with its own links,
+  // into its bytes. Handed over as bytes, it goes to the socket as the bare client's does, with
+  // no conversion in the transport.
+  message.prebuilt = composeRawBuffer(
+    {
+      ...message,
+      date: message.date!,
+      headers: message.headers!,
+      ...personaliseQpPieces(compiled, values),
+    },
+    scratch,
+  );
   return message;
 }
 
@@ -224,7 +233,11 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
           stopped = true;
           exhausted = true;
           const back = queue.splice(0).map((d) => d.subscriberId);
-          await releaseDeliveries(ctx.db, issueId, back);
+          // Paused: given back, to be sent on resume. Cancelled: the cancellation skipped every
+          // pending row; these were claimed then, so they are skipped here, or they would stay
+          // pending for ever on an issue that will never send them.
+          if (current?.status === 'cancelled') await markSkipped(ctx.db, issueId, back);
+          else await releaseDeliveries(ctx.db, issueId, back);
           unsettled -= back.length;
           wakeLanes();
         }
@@ -255,6 +268,9 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
   };
 
   const lane = async () => {
+    // One message at a time per lane: when the next one is written into this buffer, the SMTP
+    // client has sent the previous one and had the server's answer.
+    const scratch: RawScratch = {};
     while (true) {
       const d = queue.shift();
       if (!d) {
@@ -262,12 +278,12 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
         await new Promise<void>((resolve) => laneWaiters.push(resolve));
         continue;
       }
-      await sendOne(d);
+      await sendOne(d, scratch);
       signal();
     }
   };
 
-  const sendOne = async (d: ClaimedDelivery) => {
+  const sendOne = async (d: ClaimedDelivery, scratch: RawScratch) => {
     // Unsubscribed or erased since the audience was taken: not sent.
     if (d.subscriberStatus !== 'active') {
       skipped.push(d.subscriberId);
@@ -280,9 +296,12 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
       return;
     }
     try {
-      await mailer.send(await buildMessage(ctx, issue, compiled, d, sender, false));
+      await mailer.send(await buildMessage(ctx, issue, compiled, d, sender, false, scratch));
       sent.push(d.subscriberId);
     } catch (error) {
+      // A failed send may have been cut off mid-message, its bytes still queued somewhere: the
+      // next message gets a buffer of its own.
+      scratch.buffer = undefined;
       try {
         await recordFailure(ctx, issueId, d, error);
       } finally {

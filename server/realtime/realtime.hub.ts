@@ -56,6 +56,8 @@ export class RealtimeHub {
   dispatch(topic: string, json: string): number {
     const set = this.#topics.get(topic);
     if (!set) return 0;
+    // Encoded once: handing ws a string would make it encode the same UTF-8 again for every socket.
+    const bytes = Buffer.from(json);
     let sent = 0;
     for (const socket of set) {
       if (socket.readyState !== socket.OPEN) continue;
@@ -63,7 +65,7 @@ export class RealtimeHub {
         socket.terminate();
         continue;
       }
-      socket.send(json);
+      socket.send(bytes, { binary: false });
       sent++;
     }
     return sent;

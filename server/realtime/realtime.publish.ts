@@ -12,6 +12,19 @@ export const MAX_REALTIME_PAYLOAD = 4000;
 /** Topics a visitor may follow on /live. Read-only: visitors receive, never send. */
 export const PUBLIC_TOPICS: ReadonlySet<string> = new Set(['announcements']);
 
+// Families of topics a capability opens (one per group, say): a pattern each, anchored.
+const topicPatterns: RegExp[] = [];
+
+/** Opens a family of read-only topics on /live, e.g. /^discussions\.group\.[0-9a-f-]{36}$/. */
+export function addPublicTopicPattern(pattern: RegExp): void {
+  if (!topicPatterns.some((p) => p.source === pattern.source)) topicPatterns.push(pattern);
+}
+
+/** True for a topic visitors may follow. */
+export function isPublicTopic(topic: string): boolean {
+  return PUBLIC_TOPICS.has(topic) || topicPatterns.some((p) => p.test(topic));
+}
+
 export interface RealtimeMessage {
   topic: string;
   data: Record<string, unknown>;

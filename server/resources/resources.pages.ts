@@ -13,6 +13,7 @@ import { formatBytes } from '../storage/local-storage.ts';
 import { html, raw, type SafeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
 import { addNavLink, pageContext, sendPage } from '../web/layout.ts';
+import { renderPageSections } from '../web/page-sections.ts';
 import { creditLine, findLicence, LICENCES, licenceName } from './licences.ts';
 import { documentJson } from './resources.federation.ts';
 import type { ResourcesModule } from './resources.module.ts';
@@ -248,7 +249,8 @@ export async function registerResourcePages(app: AppServer, m: ResourcesModule):
       ${licenceBlock(r, locale)}
       ${r.tags.length ? html`<h2>${t(locale, 'resources.tags')}</h2><ul>${r.tags.map((tag) => html`<li><a href="/resources?tag=${encodeURIComponent(tag)}">${tag}</a></li>`)}</ul>` : ''}
       ${request.user && r.origin === 'local' ? html`<p><a href="/admin/resources/${r.id}">${t(locale, 'resources.admin.edit')}</a></p>` : ''}
-    </article>`;
+    </article>
+    ${await renderPageSections(m.ctx, 'resource', request, reply, { id: r.id, public: r.status === 'published' })}`;
     return sendPage(reply, request, m.ctx, { title: r.title, body, description: r.summary || r.title });
   });
 }

@@ -268,8 +268,16 @@ export async function countByStatus(db: Db): Promise<Record<string, number>> {
 
 // Retention -------------------------------------------------------------------------------------
 
+/** An address that follows a group by email (confirmed) is kept whatever its newsletter status. */
+const followsAGroup = sql<boolean>`exists (select 1 from discussion_email_followers f where f.subscriber_id = subscribers.id and f.status = 'active')`;
+
 export async function deleteUnconfirmedBefore(db: Db, before: Date): Promise<number> {
-  const result = await db.deleteFrom('subscribers').where('status', '=', 'pending').where('created_at', '<', before).executeTakeFirst();
+  const result = await db
+    .deleteFrom('subscribers')
+    .where('status', '=', 'pending')
+    .where('created_at', '<', before)
+    .where(sql<boolean>`not ${followsAGroup}`)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
@@ -280,6 +288,7 @@ export async function purgeUnsubscribedBefore(db: Db, before: Date): Promise<num
     .select(['id', 'email_hash'])
     .where('status', '=', 'unsubscribed')
     .where('unsubscribed_at', '<', before)
+    .where(sql<boolean>`not ${followsAGroup}`)
     .limit(1000)
     .execute();
   for (const s of old) await suppress(db, s.email_hash, 'unsubscribed');

@@ -5,6 +5,7 @@ import { sha256Hex } from '../accounts/secrets.ts';
 import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { Executor } from '../core/events.ts';
+import { listFollowsOfSubscriber } from '../discussions/digest.repository.ts';
 import { headerText, normaliseEmail } from '../mail/mail.headers.ts';
 import { addressProblem } from './email-policy.ts';
 import {
@@ -201,6 +202,13 @@ export async function exportSubscriber(trx: Executor, subscriberId: string) {
     bounceCount: s.bounceCount,
     consents: (await listConsents(trx, s.id)).map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })),
     newsletters: (await listDeliveriesOf(trx, s.id)).map((d) => ({ ...d, sentAt: d.sentAt?.toISOString() ?? null })),
+    // Groups followed by email (daily digest); erasure removes them with the subscriber (cascade).
+    groupDigests: (await listFollowsOfSubscriber(trx, s.id)).map((f) => ({
+      ...f,
+      createdAt: f.createdAt.toISOString(),
+      confirmedAt: f.confirmedAt?.toISOString() ?? null,
+      lastSentAt: f.lastSentAt?.toISOString() ?? null,
+    })),
   };
 }
 

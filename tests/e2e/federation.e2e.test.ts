@@ -34,6 +34,12 @@ describe('federation between instances', () => {
     expect(actor.publicKey.id).toBe(`${aura.url}/ap/actors/aura#main-key`);
     expect(actor.publicKey.publicKeyPem).toContain('BEGIN PUBLIC KEY');
     expect(actor.assertionMethod.length).toBe(2);
+    expect(actor.summary).toContain('AMAP');
+    expect(actor.url).toBe(`${aura.url}/`);
+    expect(actor.icon).toMatchObject({ type: 'Image', mediaType: 'image/png' });
+    const icon = await fetch(actor.icon.url);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/png');
     for (const collection of ['outbox', 'followers', 'following']) {
       const c = await fetch(actor[collection], { headers: { accept: 'application/activity+json' } });
       expect(c.status, collection).toBe(200);
