@@ -225,7 +225,11 @@ async function main(): Promise<void> {
     // A public group with one member who writes; the clients follow the group's live topic.
     const { group, member } = await ctx.db.transaction().execute(async (trx) => {
       const group = await createGroup(ctx, trx, { name: 'Groupe de travail RGPD', username: 'rgpd', visibility: 'public' });
-      const member = await createMember(trx, { email: 'bench@example.org', displayName: 'Camille', instanceHandle: ctx.config.instanceHandle });
+      const member = await createMember(trx, {
+        email: 'bench@example.org',
+        displayName: 'Camille',
+        instanceHandle: ctx.config.instanceHandle,
+      });
       await joinGroupIn(ctx, trx, { member, groupId: group.id });
       return { group, member };
     });
