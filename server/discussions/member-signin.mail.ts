@@ -1,13 +1,8 @@
 // The email carrying a member's sign-in link (sent by a job: the form answers at once, and a mail
 // server outage only delays it). French first; English for members who chose it.
-import crypto from 'node:crypto';
 import type { Locale } from '../config.ts';
 import type { AppContext } from '../core/context.ts';
-import { formatAddress } from '../mail/mail.headers.ts';
-import { hostOf } from '../mail/mail.settings.ts';
-import { MailSendError } from '../mail/mail.types.ts';
-import { getMailer } from '../mail/mailer.ts';
-import { escapeHtml } from '../web/html.ts';
+import { sendLinkEmail } from '../mail/link-email.ts';
 import type { SignInMailJob } from './member-signin.service.ts';
 
 const TEXTS: Record<Locale, { subject: string; intro: string; button: string; ignore: string }> = {
@@ -38,29 +33,14 @@ export async function sendSignInMail(ctx: AppContext, job: SignInMailJob, token:
   const subject = fill(texts.subject);
   const intro = fill(texts.intro);
   const link = signInLink(ctx, token, job.next);
-  const mailer = getMailer(ctx);
-  const sender = await mailer.sender();
-  try {
-    await mailer.send({
-      from: sender.from,
-      replyTo: sender.replyTo,
-      to: formatAddress(job.email),
-      subject,
-      messageId: `${crypto.randomUUID()}@${hostOf(ctx.config.publicUrl)}`,
-      text: `${intro}\n\n${texts.button} : ${link}\n\n${texts.ignore}\n`,
-      html: `<!doctype html><html lang="${job.locale}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body style="font-family:sans-serif;max-width:560px;margin:auto;padding:16px;color:#1a1a1a">
-<p>${escapeHtml(intro)}</p>
-<p><a href="${escapeHtml(link)}" style="display:inline-block;padding:12px 20px;background:#2d6a1f;color:#ffffff;text-decoration:none;border-radius:4px">${escapeHtml(texts.button)}</a></p>
-<p style="font-size:14px;color:#444">${escapeHtml(link)}</p>
-<p style="font-size:14px;color:#444">${escapeHtml(texts.ignore)}</p>
-</body></html>`,
-    });
-  } catch (error) {
-    // A refused address will not accept a retry either; anything else is retried by the queue.
-    if (error instanceof MailSendError && error.permanent) {
-      ctx.log.warn({ err: error.message }, 'sign-in email refused');
-      return;
-    }
-    throw error;
-  }
+  await sendLinkEmail(ctx, {
+    to: { email: job.email },
+    locale: job.locale,
+    subject,
+    intro,
+    button: texts.button,
+    link,
+    note: texts.ignore,
+    what: 'sign-in email',
+  });
 }
