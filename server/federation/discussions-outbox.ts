@@ -34,6 +34,7 @@ import {
 } from './discussions-activities.ts';
 import { isLocalId, localUsernameOf, mentionsOf, noteOf } from './discussions-actors.ts';
 import { remoteAuthorOf, setFollowActivityId } from './discussions-federation.repository.ts';
+import { defineMentionLookup, enqueueMentionLookup, unresolvedHandles } from './discussions-mentions.ts';
 import { getRemoteActor, isBlocked, listBlocks } from './federation.repository.ts';
 import { fetchActor } from './remote-actors.ts';
 import type { FederationRuntime } from './runtime.ts';
@@ -47,7 +48,7 @@ interface AddressJob {
 }
 
 /** Record that `activity` goes to these actors (their inboxes are looked up in the job). */
-async function enqueueToActors(
+export async function enqueueToActors(
   rt: FederationRuntime,
   trx: Executor,
   actorIds: string[],
@@ -117,6 +118,8 @@ async function sendPost(rt: FederationRuntime, trx: Executor, postId: string, ki
   const username = localUsernameOf(rt, post.author_ap_id);
   if (!username) return;
   const mentions = await mentionsOf(rt, trx, post.mentions);
+  // People never seen here are found by a job, then sent the post (discussions-mentions.ts).
+  if (post.visibility === 'public') await enqueueMentionLookup(rt, trx, post, kind, unresolvedHandles(rt, post, mentions));
   const note = noteOf(rt, post, group, { mentions });
   const activity = await toJson(kind === 'create' ? createNoteOf(rt, note) : updateNoteOf(rt, note));
   if (group) {
@@ -214,6 +217,7 @@ async function sendReport(rt: FederationRuntime, trx: Executor, reportId: string
 export function registerDiscussionOutbox(rt: FederationRuntime): void {
   const { events, queue } = rt.app;
   queue.define<AddressJob>({ name: ADDRESS_QUEUE, retryLimit: 10, retryDelay: 30, handler: (data) => address(rt, data) });
+  defineMentionLookup(rt);
   events.on('discussion.post.created', ({ postId }, trx) => sendPost(rt, trx, postId, 'create'));
   events.on('discussion.post.approved', ({ postId }, trx) => sendPost(rt, trx, postId, 'create'));
   events.on('discussion.post.updated', ({ postId }, trx) => sendPost(rt, trx, postId, 'update'));

@@ -363,4 +363,26 @@ describe('discussions across instances (FEP-1b12)', () => {
     );
     expect(toBzh.data.signer).toBe(alice.username);
   });
+
+  it('finds someone mentioned whom the instance has never seen (WebFinger, in a job), and tells them', async () => {
+    const dora = await member(idf, 'Dora');
+    const doraHandle = `${dora.username}@${new URL(idf.url).host}`;
+    const mentioning = await post(aura, { member: alice, groupId: gt.id, markdown: `Une question pour @${doraHandle}` });
+    expect(mentioning.mentions).toEqual([doraHandle]);
+    const toIdf = await waitFor(
+      async () =>
+        (await jobsOf(aura.ctx, DELIVER_QUEUE)).find(
+          (j) =>
+            j.data.inbox === `${idf.url}/inbox` &&
+            j.data.activity.type === 'Create' &&
+            j.data.activity.object?.id === mentioning.ap_id &&
+            JSON.stringify(j.data.activity.object?.tag ?? []).includes(personId(idf, dora)),
+        ),
+      { what: 'the Create sent to the person found by WebFinger' },
+    );
+    expect(toIdf.data.signer).toBe(alice.username);
+    // The post served from now on names her too.
+    const note = (await (await fetch(mentioning.ap_id, { headers: AP })).json()) as { tag: unknown };
+    expect([note.tag].flat()).toContainEqual(expect.objectContaining({ type: 'Mention', href: personId(idf, dora) }));
+  });
 });
