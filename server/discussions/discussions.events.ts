@@ -14,6 +14,10 @@ declare module '../core/events.ts' {
     'discussion.post.approved': { postId: string };
     /** A membership was accepted, refused, banned, or ended (status tells which; null = gone). */
     'discussion.membership.changed': { groupId: string; actorApId: string; status: 'pending' | 'accepted' | 'banned' | null };
+    /** A local group's name, summary, visibility or join policy changed. */
+    'discussion.group.updated': { groupId: string };
+    /** A local group was closed. */
+    'discussion.group.closed': { groupId: string };
     /** Someone reported a post. */
     'discussion.report.created': { reportId: string };
   }

@@ -21,6 +21,17 @@ export function findGroupById(db: Db, id: string): Promise<GroupRow | undefined>
   return selectGroups(db).where('g.id', '=', id).executeTakeFirst();
 }
 
+/** A group even when it was closed (to tell its members' servers that it was). */
+export function findGroupByIdEvenClosed(db: Db, id: string): Promise<GroupRow | undefined> {
+  return db
+    .selectFrom('discussion_groups as g')
+    .leftJoin('local_actors as a', 'a.id', 'g.actor_id')
+    .selectAll('g')
+    .select('a.username as username')
+    .where('g.id', '=', id)
+    .executeTakeFirst();
+}
+
 export function findGroupByApId(db: Db, apId: string): Promise<GroupRow | undefined> {
   return selectGroups(db).where('g.ap_id', '=', apId).executeTakeFirst();
 }

@@ -3,6 +3,7 @@
 import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { Executor } from '../core/events.ts';
+import './discussions.events.ts';
 import type { Visibility } from './discussions.tables.ts';
 import { findGroupById, type GroupRow, insertLocalGroup, markGroupDeleted, updateLocalGroup } from './groups.repository.ts';
 import { createLocalActor, isUsernameTaken, USERNAME_PATTERN } from './local-actors.repository.ts';
@@ -43,7 +44,7 @@ export async function createGroup(ctx: AppContext, trx: Executor, input: GroupIn
 }
 
 export async function updateGroup(
-  _ctx: AppContext,
+  ctx: AppContext,
   trx: Executor,
   groupId: string,
   changes: { name?: string; summary?: string; visibility?: Visibility; joinPolicy?: 'open' | 'approval' },
@@ -62,18 +63,20 @@ export async function updateGroup(
     ...(changes.visibility ? { visibility: changes.visibility } : {}),
     ...(changes.joinPolicy ? { joinPolicy: changes.joinPolicy } : {}),
   });
+  await ctx.events.publish(trx, 'discussion.group.updated', { groupId: group.id });
   return (await findGroupById(trx, group.id)) as GroupRow;
 }
 
 /** Closes a group: it disappears from lists and pages; its rows stay for the moderation log. */
 export async function closeGroup(
-  _ctx: AppContext,
+  ctx: AppContext,
   trx: Executor,
   input: { groupId: string; moderator: string; reason: string },
 ): Promise<void> {
   const group = await findGroupById(trx, input.groupId);
   if (!group) throw new AppError('not_found', 'This group does not exist.');
   await markGroupDeleted(trx, group.id);
+  if (group.origin === 'local') await ctx.events.publish(trx, 'discussion.group.closed', { groupId: group.id });
   await logModeration(trx, {
     moderator: input.moderator,
     action: 'close_group',

@@ -83,7 +83,7 @@ async function address(rt: FederationRuntime, job: AddressJob): Promise<void> {
  * The group's fan-out: every accepted remote member, one delivery per shared inbox. Blocked
  * servers are left out here already (the delivery's own check reads a list kept a few seconds).
  */
-async function toMembers(rt: FederationRuntime, trx: Executor, group: GroupRow, activity: Record<string, unknown>): Promise<void> {
+export async function toMembers(rt: FederationRuntime, trx: Executor, group: GroupRow, activity: Record<string, unknown>): Promise<void> {
   const blocked = new Set((await listBlocks(trx)).filter((b) => b.kind === 'host').map((b) => b.value));
   const members = (await listMemberInboxes(trx, group.id)).filter((r) => !blocked.has(r.host));
   const inboxes = [...new Set(members.map((r) => r.shared_inbox ?? r.inbox))];

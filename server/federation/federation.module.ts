@@ -14,6 +14,7 @@ import { handleWithFedify, wantsActivityJson } from './adapter.ts';
 import { findAnnouncement } from './announcements-read.repository.ts';
 import { Delivery, enqueueToFollowers } from './delivery.ts';
 import { removedPostTombstone } from './discussions-actors.ts';
+import { registerGroupProfileOutbox } from './discussions-group-profile.ts';
 import { registerDiscussionOutbox } from './discussions-outbox.ts';
 import { federationPages } from './federation.pages.ts';
 import { isBlocked } from './federation.repository.ts';
@@ -58,6 +59,7 @@ async function federationPlugin(app: AppServer, ctx: AppContext): Promise<void> 
   runtimes.set(ctx, { rt, delivery });
   subscribeToAnnouncements(rt);
   registerDiscussionOutbox(rt);
+  registerGroupProfileOutbox(rt);
 
   // Incoming activities are processed by workers only (PROCESS_ROLE all or worker).
   const stopQueue = new AbortController();

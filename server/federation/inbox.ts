@@ -18,6 +18,7 @@ import { AppError } from '../core/errors.ts';
 import { acceptOf, announceOf, toJson, undoAnnounceOf } from './activities.ts';
 import { findAnnouncementByApId } from './announcements-read.repository.ts';
 import { enqueueToFollowers, enqueueToInbox } from './delivery.ts';
+import { onGroupDeleted, onGroupProfileUpdate } from './discussions-group-profile.ts';
 import {
   onDiscussionAnnounce,
   onDiscussionAnswer,
@@ -203,6 +204,7 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
     .on(Update, async (ctx, update) => {
       const rt = ctx.data;
       const object = await objectOf(rt, update);
+      if (await onGroupProfileUpdate(rt, update.actorId?.href, object)) return; // a group's new profile
       if (await onDiscussionNote(ctx, update, object)) return;
       if (!(await fromFollowed(rt, update.actorId?.href))) return;
       if (object instanceof Article || object instanceof Note) await storePost(rt, object, (update.actorId as URL).href, false);
@@ -213,6 +215,7 @@ export function registerInboxListeners(listeners: InboxListenerSetters<Federatio
       const actorId = del.actorId?.href;
       const objectId = del.objectId?.href;
       if (!actorId || !objectId || (await isBlocked(rt.app.db, actorId))) return;
+      if (await onGroupDeleted(rt, actorId, objectId)) return; // a group we joined was closed
       if (await onDiscussionDelete(ctx, del)) return; // a discussion post
       if (await deleteResource(rt, objectId, actorId)) return; // a shared resource, not an announcement
       // With FEDERATION_RELAY, those who received it from us are told to drop it too.

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findGroupByApId, findGroupById, type GroupRow, insertLocalGroup } from '../../server/discussions/groups.repository.ts';
+import { closeGroup, updateGroup } from '../../server/discussions/groups.service.ts';
 import { createLocalActor } from '../../server/discussions/local-actors.repository.ts';
 import { createMember, type MemberRow } from '../../server/discussions/members.repository.ts';
 import { findMembership, upsertMembership } from '../../server/discussions/memberships.repository.ts';
@@ -384,5 +385,24 @@ describe('discussions across instances (FEP-1b12)', () => {
     // The post served from now on names her too.
     const note = (await (await fetch(mentioning.ap_id, { headers: AP })).json()) as { tag: unknown };
     expect([note.tag].flat()).toContainEqual(expect.objectContaining({ type: 'Mention', href: personId(idf, dora) }));
+  });
+
+  it('sends a group’s new profile as Update(Group), and its closure as Delete(Group), to its members’ servers', async () => {
+    await aura.ctx.db
+      .transaction()
+      .execute((trx) => updateGroup(aura.ctx, trx, gt.id, { name: 'GT RGPD du mouvement', summary: 'Le registre, les contrats.' }));
+    await waitFor(async () => (await findGroupById(idf.ctx.db, gtOnIdf.id))?.name === 'GT RGPD du mouvement', {
+      what: 'the new name on idf',
+    });
+    expect((await findGroupById(idf.ctx.db, gtOnIdf.id))?.summary).toBe('Le registre, les contrats.');
+
+    const ephemeral = await localGroup(aura, 'gt_ephemere', 'public', alice);
+    const onIdf = await join(idf, bob, ephemeral);
+    await aura.ctx.db
+      .transaction()
+      .execute((trx) => closeGroup(aura.ctx, trx, { groupId: ephemeral.id, moderator: 'test', reason: 'travail terminé' }));
+    await waitFor(async () => (await findGroupById(idf.ctx.db, onIdf.id)) === undefined, { what: 'the copy closed on idf' });
+    // Another group of the same server is untouched.
+    expect((await findGroupById(idf.ctx.db, gtOnIdf.id))?.name).toBe('GT RGPD du mouvement');
   });
 });
