@@ -174,7 +174,7 @@ export interface DigestPost {
   publishedAt: Date;
 }
 
-/** Visible posts of a group published in (since, until], oldest first, at most `limit`, and how many in all. */
+/** Visible posts of a group that became visible in (since, until], oldest first, at most `limit`, and how many in all. */
 export async function postsBetween(
   db: Db,
   groupId: string,
@@ -186,8 +186,9 @@ export async function postsBetween(
     .selectFrom('discussion_posts as p')
     .where('p.group_id', '=', groupId)
     .where('p.status', '=', 'visible')
-    .where('p.published_at', '>', since)
-    .where('p.published_at', '<=', until);
+    // By when it became visible here, so that a post approved late, or received late, is not missed.
+    .where('p.visible_at', '>', since)
+    .where('p.visible_at', '<=', until);
   const posts = await base
     .leftJoin('discussion_posts as t', 't.id', 'p.thread_id')
     .select([

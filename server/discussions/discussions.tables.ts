@@ -105,6 +105,8 @@ export interface DiscussionPostsTable {
   updated_at: Date | null;
   last_activity_at: Timestamp;
   created_at: Timestamp;
+  /** When it became visible here (stored, or approved): what the daily digest goes by. */
+  visible_at: Timestamp;
 }
 
 export interface DiscussionReportsTable {

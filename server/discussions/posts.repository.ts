@@ -49,7 +49,7 @@ export async function setPostStatus(db: Db, id: string, status: PostStatus): Pro
   const clear = status === 'removed' ? { content_html: '', content_text: '', title: null, tags: [], mentions: [] } : {};
   return db
     .updateTable('discussion_posts')
-    .set({ status, ...clear })
+    .set({ status, ...clear, ...(status === 'visible' ? { visible_at: new Date() } : {}) })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();

@@ -14,6 +14,7 @@ import { createGroup } from '../../server/discussions/groups.service.ts';
 import { memberCsrfToken } from '../../server/discussions/member-auth.ts';
 import { createMember, insertMemberSession, type MemberRow } from '../../server/discussions/members.repository.ts';
 import { joinGroupIn, leaveGroupIn } from '../../server/discussions/memberships.service.ts';
+import { approvePost } from '../../server/discussions/moderation.service.ts';
 import { setPostStatus } from '../../server/discussions/posts.repository.ts';
 import { createLocalPost } from '../../server/discussions/posts.service.ts';
 import { saveSenderSettings } from '../../server/mail/mail.settings.ts';
@@ -281,6 +282,17 @@ describe('members-only groups', () => {
     ]);
     expect(mail.text).toContain('## Ordre du jour');
     expect(messagesTo(sink, 'bruno@example.org').length).toBe(before);
+  });
+
+  it('includes a post approved after its day: it goes by when the post became visible', async () => {
+    const held = await post(alice, bureau.id, 'Compte rendu à relire', 'Tenu par la modération avant parution.');
+    await setPostStatus(ctx.db, held.id, 'held');
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the window of the digest above
+    expect(await sendGroupDigest(ctx, bureau.id, new Date())).toEqual({ sent: 0, skipped: 1, failed: 0 });
+    await ctx.db.transaction().execute((trx) => approvePost(ctx, trx, { postId: held.id, moderator: 'test' }));
+    expect(await sendGroupDigest(ctx, bureau.id, new Date(Date.now() + 1000))).toEqual({ sent: 1, skipped: 0, failed: 0 });
+    const mail = await lastMailTo('alice@example.org', 3);
+    expect(mail.text).toContain('## Compte rendu à relire');
   });
 });
 

@@ -37,6 +37,7 @@ function post(id: number, parent?: number, status: PostRow['status'] = 'visible'
     updated_at: null,
     last_activity_at: new Date(0),
     created_at: new Date(0),
+    visible_at: new Date(0),
   };
 }
 
