@@ -103,7 +103,7 @@ async function sendMentionMail(ctx: AppContext, job: MentionMailJob): Promise<vo
     });
   } catch (error) {
     if (error instanceof MailSendError && error.permanent) {
-      ctx.log.warn({ err: error.message }, 'mention email refused');
+      ctx.log.warn({ smtpCode: error.responseCode }, 'mention email refused'); // the message may name the address
       return;
     }
     throw error;

@@ -48,7 +48,8 @@ ${note ? `<p style="${small}">${escapeHtml(note)}</p>` : ''}
     });
   } catch (error) {
     if (error instanceof MailSendError && error.permanent) {
-      ctx.log.warn({ ...email.logContext, err: error.message }, `${email.what} refused`);
+      // The server's message often repeats the address: only its code is logged.
+      ctx.log.warn({ ...email.logContext, smtpCode: error.responseCode }, `${email.what} refused`);
       return;
     }
     throw error;
