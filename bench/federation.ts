@@ -33,9 +33,9 @@ import { loadConfig } from '../server/config.ts';
 import { federationOf } from '../server/federation/federation.module.ts';
 import { insertFollow, setFollowStatus } from '../server/federation/federation.repository.ts';
 import { startInstance } from '../server/instance.ts';
-import { createPostgresDatabase } from '../tests/helpers/database.ts';
 import { startFakeServer } from '../tests/helpers/federation.ts';
-import { freePort, tempDir } from '../tests/helpers/instance.ts';
+import { tempDir } from '../tests/helpers/instance.ts';
+import { benchEnvironment } from './bench-env.ts';
 
 const HOSTS = 200;
 const FOLLOWERS = 2000;
@@ -237,22 +237,7 @@ function verificationRate(): number {
 }
 
 async function main(): Promise<void> {
-  const port = await freePort();
-  let drop: (() => Promise<void>) | undefined;
-  const env: Record<string, string> = {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATA_DIR: tempDir('amap-bench-'),
-    FEDERATION_ALLOW_PRIVATE: 'true',
-    LOG_LEVEL: 'silent',
-    INSTANCE_HANDLE: 'reseau',
-  };
-  if (process.env.DATABASE_URL) {
-    const created = await createPostgresDatabase();
-    env.DATABASE_URL = created.url;
-    drop = created.drop;
-  }
+  const { env, drop } = await benchEnvironment({ FEDERATION_ALLOW_PRIVATE: 'true' });
   // BENCH_WORKER=1 (PostgreSQL): the instance answers HTTP only (PROCESS_ROLE=web) and a second
   // process works the queues (PROCESS_ROLE=worker), as a deployment on two cores would.
   const split = Boolean(process.env.BENCH_WORKER && env.DATABASE_URL);
@@ -435,7 +420,7 @@ async function main(): Promise<void> {
     await fake.close();
     await worker?.stop();
     await instance.stop();
-    await drop?.();
+    await drop();
     fs.rmSync(config.dataDir, { recursive: true, force: true });
   }
 }

@@ -31,8 +31,7 @@ import { joinGroupIn } from '../server/discussions/memberships.service.ts';
 import { createLocalPost } from '../server/discussions/posts.service.ts';
 import { startInstance } from '../server/instance.ts';
 import { realtimeHub } from '../server/realtime/realtime.routes.ts';
-import { createPostgresDatabase } from '../tests/helpers/database.ts';
-import { freePort, tempDir } from '../tests/helpers/instance.ts';
+import { benchEnvironment } from './bench-env.ts';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -186,21 +185,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const max = (xs: number[]) => Math.max(...xs);
 
 async function main(): Promise<void> {
-  const port = await freePort();
-  let drop: (() => Promise<void>) | undefined;
-  const env: Record<string, string> = {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATA_DIR: tempDir('amap-bench-'),
-    LOG_LEVEL: 'silent',
-    INSTANCE_HANDLE: 'reseau',
-  };
-  if (process.env.DATABASE_URL) {
-    const created = await createPostgresDatabase();
-    env.DATABASE_URL = created.url;
-    drop = created.drop;
-  }
+  const { env, port, drop } = await benchEnvironment();
   // The hub reads its cap from the environment when the app is built.
   process.env.REALTIME_MAX_CONNECTIONS = String(CONNECTIONS + 100);
   const config = loadConfig(env);
@@ -352,7 +337,7 @@ async function main(): Promise<void> {
     clients.send({ type: 'exit' });
     bare.send({ type: 'exit' });
     await instance.stop();
-    await drop?.();
+    await drop();
     fs.rmSync(config.dataDir, { recursive: true, force: true });
     delete process.env.REALTIME_MAX_CONNECTIONS;
   }
