@@ -23,10 +23,10 @@ import {
   UpdateGroupSchema,
 } from './discussions.schemas.ts';
 import { findGroupById, listGroups } from './groups.repository.ts';
-import { closeGroup, createGroup, updateGroup } from './groups.service.ts';
+import { closeGroup, updateGroup } from './groups.service.ts';
 import { requireMember } from './member-auth.ts';
-import { countMemberships, listMemberships, setMembershipStatus } from './memberships.repository.ts';
-import { joinGroupIn, leaveGroupIn, setModerator } from './memberships.service.ts';
+import { countMemberships, listMemberships } from './memberships.repository.ts';
+import { createGroupModeratedBy, joinGroupIn, leaveGroupIn } from './memberships.service.ts';
 import { listGroupThreads } from './posts.repository.ts';
 import { createLocalPost } from './posts.service.ts';
 
@@ -75,19 +75,8 @@ export async function registerDiscussionsApi(app: AppServer, ctx: AppContext): P
     },
     async (request, reply) => {
       const group = await ctx.db.transaction().execute(async (trx) => {
-        const created = await createGroup(ctx, trx, request.body);
-        // Its creator moderates it from the start.
-        const member = await requireMember(ctx, request, trx);
-        const membership = await joinGroupIn(ctx, trx, { member, groupId: created.id });
-        if (membership.status !== 'accepted') await setMembershipStatus(trx, created.id, membership.actor_ap_id, 'accepted');
-        await setModerator(ctx, trx, {
-          groupId: created.id,
-          actorApId: membership.actor_ap_id,
-          moderator: true,
-          by: membership.actor_ap_id,
-          reason: 'creator',
-        });
-        return created;
+        const creator = await requireMember(ctx, request, trx);
+        return createGroupModeratedBy(ctx, trx, request.body, creator);
       });
       return reply.code(201).header('location', `/api/v1/discussions/groups/${group.id}`).send(groupJson(group, 1));
     },

@@ -15,10 +15,8 @@ import { addMessages, t } from '../web/i18n.ts';
 import { PAGE_RESPONSE, pageContext, sendPage } from '../web/layout.ts';
 import { doneMessage, groupPath } from './discussions.access.ts';
 import { listGroups } from './groups.repository.ts';
-import { createGroup } from './groups.service.ts';
 import { requireMember } from './member-auth.ts';
-import { setMembershipStatus } from './memberships.repository.ts';
-import { joinGroupIn, setModerator } from './memberships.service.ts';
+import { createGroupModeratedBy } from './memberships.service.ts';
 
 addMessages({
   fr: {
@@ -146,17 +144,8 @@ export async function registerGroupAdminPages(app: AppServer, ctx: AppContext): 
       const form: Form = { ...request.body };
       try {
         await ctx.db.transaction().execute(async (trx) => {
-          const group = await createGroup(ctx, trx, form);
-          const member = await requireMember(ctx, request, trx);
-          const membership = await joinGroupIn(ctx, trx, { member, groupId: group.id });
-          if (membership.status !== 'accepted') await setMembershipStatus(trx, group.id, membership.actor_ap_id, 'accepted');
-          await setModerator(ctx, trx, {
-            groupId: group.id,
-            actorApId: membership.actor_ap_id,
-            moderator: true,
-            by: membership.actor_ap_id,
-            reason: 'creator',
-          });
+          const creator = await requireMember(ctx, request, trx);
+          await createGroupModeratedBy(ctx, trx, form, creator);
         });
       } catch (error) {
         if (!(error instanceof AppError) || (error.code !== 'validation_failed' && error.code !== 'conflict')) throw error;

@@ -7,6 +7,7 @@ import { AppError } from '../core/errors.ts';
 import type { Executor } from '../core/events.ts';
 import type { MembershipStatus } from './discussions.tables.ts';
 import { findGroupById, type GroupRow } from './groups.repository.ts';
+import { createGroup, type GroupInput } from './groups.service.ts';
 import type { MemberRow } from './members.repository.ts';
 import {
   deleteMembership,
@@ -112,4 +113,19 @@ export async function setModerator(
     reason: input.reason ?? '',
   });
   await ctx.events.publish(trx, 'discussion.membership.changed', { groupId: group.id, actorApId: input.actorApId, status: 'accepted' });
+}
+
+/** Creates a group (staff) whose creator belongs to it and moderates it from the start. */
+export async function createGroupModeratedBy(ctx: AppContext, trx: Executor, input: GroupInput, creator: MemberRow): Promise<GroupRow> {
+  const group = await createGroup(ctx, trx, input);
+  const membership = await joinGroupIn(ctx, trx, { member: creator, groupId: group.id });
+  if (membership.status !== 'accepted') await setMembershipStatus(trx, group.id, membership.actor_ap_id, 'accepted');
+  await setModerator(ctx, trx, {
+    groupId: group.id,
+    actorApId: membership.actor_ap_id,
+    moderator: true,
+    by: membership.actor_ap_id,
+    reason: 'creator',
+  });
+  return group;
 }
