@@ -26,6 +26,16 @@ export async function insertAnnouncement(db: Db, row: NewAnnouncementRow): Promi
   return db.insertInto('announcements').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Insert unless an announcement with the same `ap_id` exists (then: undefined), in one statement. */
+export async function insertAnnouncementIfNew(db: Db, row: NewAnnouncementRow): Promise<AnnouncementRow | undefined> {
+  return db
+    .insertInto('announcements')
+    .values(row)
+    .onConflict((oc) => oc.column('ap_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function updateAnnouncementRow(db: Db, id: string, changes: AnnouncementChanges): Promise<AnnouncementRow> {
   return db.updateTable('announcements').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }

@@ -7,7 +7,12 @@ import { sanitizeRemoteHtml, toPlainText, truncate } from '../core/sanitize.ts';
 import { publishRealtime } from '../realtime/realtime.publish.ts';
 import { isHttpUrl, LIMITS, normalizeTag } from './announcements.domain.ts';
 import './announcements.events.ts';
-import { getAnnouncementByApId, insertAnnouncement, markAnnouncementDeleted, updateAnnouncementRow } from './announcements.repository.ts';
+import {
+  getAnnouncementByApId,
+  insertAnnouncementIfNew,
+  markAnnouncementDeleted,
+  updateAnnouncementRow,
+} from './announcements.repository.ts';
 import { liveSummary } from './announcements.service.ts';
 
 export interface RemoteAnnouncementInput {
@@ -77,19 +82,9 @@ export async function upsertRemoteAnnouncement(
   events?: DomainEvents,
 ): Promise<{ id: string; created: boolean }> {
   if (!isHttpUrl(input.apId) || input.apId.length > 2000) throw new AppError('bad_request', 'The announcement id must be an http(s) URL.');
-  const existing = await getAnnouncementByApId(trx, input.apId);
-  if (existing && (existing.origin !== 'remote' || existing.actor_id !== input.actorId)) {
-    throw new AppError('forbidden', 'This announcement belongs to another actor.');
-  }
   const values = cleanValues(input);
-  if (existing) {
-    // A deleted one stays deleted; an older version does not overwrite a newer one.
-    if (existing.deleted_at || values.updated_at < existing.updated_at) return { id: existing.id, created: false };
-    const row = await updateAnnouncementRow(trx, existing.id, values);
-    await publishRealtime(trx, 'announcements', liveSummary(row, 'updated'));
-    return { id: row.id, created: false };
-  }
-  const row = await insertAnnouncement(trx, {
+  // Most received announcements are new: one statement stores them; a known one is then read.
+  const inserted = await insertAnnouncementIfNew(trx, {
     ...values,
     ap_id: input.apId,
     origin: 'remote',
@@ -97,9 +92,20 @@ export async function upsertRemoteAnnouncement(
     body_markdown: null,
     status: 'published',
   });
-  await events?.publish(trx, 'announcement.received', { id: row.id });
-  await publishRealtime(trx, 'announcements', liveSummary(row, 'published'));
-  return { id: row.id, created: true };
+  if (inserted) {
+    await events?.publish(trx, 'announcement.received', { id: inserted.id });
+    await publishRealtime(trx, 'announcements', liveSummary(inserted, 'published'));
+    return { id: inserted.id, created: true };
+  }
+  const existing = await getAnnouncementByApId(trx, input.apId);
+  if (existing?.origin !== 'remote' || existing.actor_id !== input.actorId) {
+    throw new AppError('forbidden', 'This announcement belongs to another actor.');
+  }
+  // A deleted one stays deleted; an older version does not overwrite a newer one.
+  if (existing.deleted_at || values.updated_at < existing.updated_at) return { id: existing.id, created: false };
+  const row = await updateAnnouncementRow(trx, existing.id, values);
+  await publishRealtime(trx, 'announcements', liveSummary(row, 'updated'));
+  return { id: row.id, created: false };
 }
 
 /** Delete (as a tombstone) the announcement `apId`; false when there was nothing to delete. */

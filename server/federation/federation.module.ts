@@ -21,6 +21,7 @@ import { isBlocked } from './federation.repository.ts';
 import { federationRoutes } from './federation.routes.ts';
 import { buildFederation, nodeInfo, tombstoneJson } from './federation.ts';
 import { PgBossMessageQueue } from './fedify-queue.ts';
+import { receiveDirectly } from './inbox-direct.ts';
 import { FederationRuntime } from './runtime.ts';
 
 /** Largest activity accepted in an inbox. */
@@ -141,16 +142,22 @@ async function federationPlugin(app: AppServer, ctx: AppContext): Promise<void> 
       if (!Buffer.isBuffer(body)) {
         return reply.code(415).send({ error: { code: 'unsupported_media_type', message: 'Send application/activity+json.' } });
       }
-      let actor: unknown;
+      let activity: Record<string, unknown>;
       try {
-        actor = (JSON.parse(body.toString('utf8')) as { actor?: unknown }).actor;
+        activity = JSON.parse(body.toString('utf8'));
       } catch {
         return reply.code(400).send({ error: { code: 'bad_request', message: 'The body is not valid JSON.' } });
       }
+      if (!activity || typeof activity !== 'object' || Array.isArray(activity)) {
+        return reply.code(400).send({ error: { code: 'bad_request', message: 'The body is not an ActivityPub activity.' } });
+      }
+      const actor = activity.actor;
       const actorId = typeof actor === 'string' ? actor : typeof actor === 'object' && actor ? (actor as { id?: unknown }).id : undefined;
       if (typeof actorId === 'string' && (await isBlocked(ctx.db, actorId))) {
         return reply.code(403).send({ error: { code: 'forbidden', message: 'This server or actor is blocked here.' } });
       }
+      // A followed network's announcement is stored on arrival; everything else goes to Fedify.
+      if (await receiveDirectly(rt, request, activity)) return reply.code(202).send();
       return fedify(request, reply);
     };
     scope.post('/ap/*', hidden, inbox);

@@ -13,7 +13,11 @@
 // Anything else is ignored (Fedify answers 202).
 import type { InboxListenerSetters } from '@fedify/fedify';
 import { Accept, Announce, Article, Create, Delete, Flag, Follow, Hashtag, lookupObject, Note, Reject, Undo, Update } from '@fedify/vocab';
-import { deleteRemoteAnnouncement, upsertRemoteAnnouncement } from '../announcements/remote-announcements.service.ts';
+import {
+  deleteRemoteAnnouncement,
+  type RemoteAnnouncementInput,
+  upsertRemoteAnnouncement,
+} from '../announcements/remote-announcements.service.ts';
 import { AppError } from '../core/errors.ts';
 import { acceptOf, announceOf, toJson, undoAnnounceOf } from './activities.ts';
 import { findAnnouncementByApId } from './announcements-read.repository.ts';
@@ -75,20 +79,43 @@ async function storePost(rt: FederationRuntime, object: Post, authorId: string, 
     log.warn({ object: object.id.href }, 'federation: refused an object hosted on another server than its author');
     return;
   }
-  const author = await fetchActor(rt, authorId);
   const url = object.url instanceof URL ? object.url.href : (object.url?.href?.href ?? object.id.href);
-  const input = {
-    apId: object.id.href,
-    url,
+  await storeAnnouncement(
+    rt,
+    {
+      apId: object.id.href,
+      url,
+      title: object.name?.toString() ?? '',
+      summary: object.summary?.toString() ?? '',
+      contentHtml: object.content?.toString() ?? '',
+      tags: await tagsOf(object),
+      publishedAt: toDate(object.published) ?? new Date(),
+      ...(object.updated ? { updatedAt: toDate(object.updated) } : {}),
+    },
+    authorId,
+    relay,
+  );
+}
+
+export type ReceivedAnnouncement = Omit<RemoteAnnouncementInput, 'actorId' | 'networkName' | 'networkHandle'>;
+
+/**
+ * Store an announcement received from `authorId` (already checked to be its author, on its
+ * server), with its network's name; relayed to our followers when new and `relay` is asked.
+ * Shared by Fedify's listeners and the direct inbox (inbox-direct.ts).
+ */
+export async function storeAnnouncement(
+  rt: FederationRuntime,
+  post: ReceivedAnnouncement,
+  authorId: string,
+  relay: boolean,
+): Promise<void> {
+  const author = await fetchActor(rt, authorId);
+  const input: RemoteAnnouncementInput = {
+    ...post,
     actorId: authorId,
     networkName: author.name ?? author.handle ?? new URL(authorId).host,
     networkHandle: author.handle ?? new URL(authorId).host,
-    title: object.name?.toString() ?? '',
-    summary: object.summary?.toString() ?? '',
-    contentHtml: object.content?.toString() ?? '',
-    tags: await tagsOf(object),
-    publishedAt: toDate(object.published) ?? new Date(),
-    ...(object.updated ? { updatedAt: toDate(object.updated) } : {}),
   };
   const announce = rt.app.config.federationRelay && relay ? await toJson(announceOf(input.apId, rt.urls)) : undefined;
   try {
@@ -99,7 +126,7 @@ async function storePost(rt: FederationRuntime, object: Post, authorId: string, 
     });
   } catch (error) {
     if (error instanceof AppError && (error.code === 'forbidden' || error.code === 'bad_request')) {
-      log.warn({ object: input.apId, reason: error.message }, 'federation: refused an announcement');
+      rt.app.log.warn({ object: input.apId, reason: error.message }, 'federation: refused an announcement');
       return;
     }
     throw error;

@@ -8,6 +8,7 @@
 // Pieces must only use the database through `trx` (no network I/O: fetch before).
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { gatherRealtime, sendGatheredRealtime } from '../realtime/realtime.publish.ts';
 
 type Work<T> = (trx: Transaction<Database>) => Promise<T>;
 
@@ -71,6 +72,7 @@ async function runTogether(db: Kysely<Database>, batch: Piece[]): Promise<void> 
   let results: unknown[];
   try {
     results = await db.transaction().execute(async (trx) => {
+      gatherRealtime(trx); // one NOTIFY statement for all the pieces, sent before the commit
       // Pieces with different keys run side by side: their statements queue on the connection,
       // which then never waits for the event loop between them. Pieces with the same key (the
       // same announcement twice) run one after the other, in the order they came.
@@ -86,6 +88,7 @@ async function runTogether(db: Kysely<Database>, batch: Piece[]): Promise<void> 
       const settled = await Promise.allSettled(runs);
       const failed = settled.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
+      await sendGatheredRealtime(trx);
       return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
     });
   } catch {

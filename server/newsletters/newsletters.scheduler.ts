@@ -20,6 +20,7 @@ import {
 import { SEND_QUEUE } from './newsletters.sender.ts';
 import { startSending } from './newsletters.service.ts';
 import '../announcements/announcements.events.ts';
+import { oncePerTransaction } from '../core/once-per-transaction.ts';
 
 export const TICK_QUEUE = 'newsletters.tick';
 export const ALERT_QUEUE = 'newsletters.alert';
@@ -156,17 +157,20 @@ export function defineScheduler(ctx: AppContext): void {
   });
   // New announcements (ours or from followed networks) → one alert job per debounce window:
   // several announcements close together go out in one message.
-  const onNews = async (_payload: { id: string }, trx: Executor) => {
-    // Read through `trx`: on PGlite a query outside the open transaction would wait for it forever.
-    const { alertDebounceSeconds } = await loadScheduleSettings(trx);
-    const windowMs = Math.max(1, alertDebounceSeconds) * 1000;
-    const bucket = Math.floor(Date.now() / windowMs);
-    await ctx.queue.send(
-      ALERT_QUEUE,
-      {},
-      { trx, id: uuidFor(`${ctx.config.instanceHandle}:alert:${windowMs}:${bucket}`), startAfter: new Date((bucket + 1) * windowMs) },
-    );
-  };
+  // A transaction that stores many announcements (received together) records the job once: the
+  // alert reads what is new when it runs, so it covers all of them.
+  const onNews = (_payload: { id: string }, trx: Executor) =>
+    oncePerTransaction(trx, ALERT_QUEUE, async () => {
+      // Read through `trx`: on PGlite a query outside the open transaction would wait for it forever.
+      const { alertDebounceSeconds } = await loadScheduleSettings(trx);
+      const windowMs = Math.max(1, alertDebounceSeconds) * 1000;
+      const bucket = Math.floor(Date.now() / windowMs);
+      await ctx.queue.send(
+        ALERT_QUEUE,
+        {},
+        { trx, id: uuidFor(`${ctx.config.instanceHandle}:alert:${windowMs}:${bucket}`), startAfter: new Date((bucket + 1) * windowMs) },
+      );
+    });
   ctx.events.on('announcement.published', onNews);
   ctx.events.on('announcement.received', onNews);
 }

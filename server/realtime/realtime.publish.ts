@@ -39,10 +39,34 @@ export function encodeRealtimeMessage(topic: string, data: Record<string, unknow
   return json;
 }
 
+/** Messages of transactions that send them together (see `gatherRealtime`). */
+const gathered = new WeakMap<Executor, string[]>();
+
 /** Queue a live message; it leaves when `executor`'s transaction commits (at once outside one). */
 export async function publishRealtime(executor: Executor, topic: string, data: Record<string, unknown>): Promise<void> {
   const json = encodeRealtimeMessage(topic, data);
-  await sql`select pg_notify(${REALTIME_CHANNEL}, ${json})`.execute(executor);
+  const batch = gathered.get(executor);
+  if (batch) batch.push(json);
+  else await sql`select pg_notify(${REALTIME_CHANNEL}, ${json})`.execute(executor);
+}
+
+/**
+ * From now on, the live messages of `trx` are kept and sent by `sendGatheredRealtime(trx)`, in
+ * one statement (a transaction storing 64 received announcements sent 64 NOTIFY otherwise).
+ * The caller must send them before it commits.
+ */
+export function gatherRealtime(trx: Executor): void {
+  gathered.set(trx, []);
+}
+
+export async function sendGatheredRealtime(trx: Executor): Promise<void> {
+  const batch = gathered.get(trx);
+  gathered.delete(trx);
+  if (!batch || batch.length === 0) return;
+  // In order: NOTIFYs of one transaction are delivered in the order they were sent.
+  await sql`select pg_notify(${REALTIME_CHANNEL}, m.payload) from unnest(${batch}::text[]) with ordinality as m(payload, n) order by m.n`.execute(
+    trx,
+  );
 }
 
 /** Parse a NOTIFY payload; undefined when it is not one of ours. */

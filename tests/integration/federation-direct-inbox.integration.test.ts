@@ -1,0 +1,103 @@
+// The direct inbox (server/federation/inbox-direct.ts) against a real instance and a fake remote
+// network on 127.0.0.1: a followed network's plain Create(Article) is verified and stored before
+// the 202 (no job in Fedify's inbox queue); what it does not read itself still reaches Fedify
+// and is stored through the queue; a bad signature or an impostor's key stores nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertFollow, setFollowStatus } from '../../server/federation/federation.repository.ts';
+import { FEDIFY_QUEUE } from '../../server/federation/fedify-queue.ts';
+import {
+  type FakeServer,
+  jobsOf,
+  type Network,
+  queueIdle,
+  startFakeServer,
+  startNetwork,
+  storedAnnouncement,
+  waitFor,
+} from '../helpers/federation.ts';
+
+const AS = 'https://www.w3.org/ns/activitystreams';
+let counter = 0;
+
+function createArticle(fake: FakeServer, context: unknown = [AS, 'https://w3id.org/security/v1']) {
+  const n = ++counter;
+  return {
+    '@context': context,
+    id: `${fake.url}/activities/direct-${n}`,
+    type: 'Create',
+    actor: fake.actorId,
+    to: [`${AS}#Public`],
+    object: {
+      id: `${fake.url}/articles/direct-${n}`,
+      type: 'Article',
+      attributedTo: fake.actorId,
+      name: `Annonce directe ${n}`,
+      summary: 'Résumé',
+      content: '<p>Texte <img src=x onerror="alert(1)"></p>',
+      published: new Date().toISOString(),
+    },
+  };
+}
+
+async function followFake(network: Network, fake: FakeServer): Promise<void> {
+  const info = { id: fake.actorId, handle: null, name: null, url: null, inbox: `${fake.url}/actor/inbox`, sharedInbox: `${fake.url}/inbox` };
+  await insertFollow(network.ctx.db, info, `${fake.url}/follow`);
+  await setFollowStatus(network.ctx.db, fake.actorId, 'accepted');
+}
+
+describe('direct inbox', () => {
+  let hub: Network;
+  let nord: FakeServer;
+  let intrus: FakeServer;
+
+  beforeAll(async () => {
+    [hub, nord, intrus] = await Promise.all([startNetwork('reseau'), startFakeServer('nord'), startFakeServer('intrus')]);
+    await followFake(hub, nord);
+    await followFake(hub, intrus);
+  });
+  afterAll(async () => {
+    await Promise.all([hub?.destroy(), nord?.close(), intrus?.close()]);
+  });
+
+  it('stores a plain announcement before answering 202, without Fedify’s queue, sanitized', async () => {
+    const before = (await jobsOf(hub.ctx, FEDIFY_QUEUE)).length;
+    for (const inbox of [`${hub.url}/inbox`, `${hub.url}/ap/actors/reseau/inbox`]) {
+      const activity = createArticle(nord);
+      const response = await nord.sign(inbox, activity);
+      expect(response.status).toBe(202);
+      const stored = await storedAnnouncement(hub, activity.object.id); // no waiting: stored already
+      expect(stored?.title).toBe(activity.object.name);
+      expect(stored?.content_html).not.toContain('onerror');
+      expect(stored?.network_name).toBe('Réseau nord');
+    }
+    expect((await jobsOf(hub.ctx, FEDIFY_QUEUE)).length).toBe(before);
+  });
+
+  it('hands what it does not read itself to Fedify, which stores it through the queue', async () => {
+    // An inline context term the direct inbox does not know: JSON-LD processing is needed.
+    const activity = createArticle(nord, [AS, { amap: 'https://amap.example/ns#', panier: 'amap:panier' }, 'https://w3id.org/security/v1']);
+    activity.object = { ...activity.object, '@context': AS } as typeof activity.object;
+    const before = (await jobsOf(hub.ctx, FEDIFY_QUEUE)).length;
+    const response = await nord.sign(`${hub.url}/inbox`, activity);
+    expect(response.status).toBe(202);
+    const stored = await waitFor(() => storedAnnouncement(hub, activity.object.id), { what: 'stored through Fedify' });
+    expect(stored.title).toBe(activity.object.name);
+    expect((await jobsOf(hub.ctx, FEDIFY_QUEUE)).length).toBeGreaterThan(before);
+  });
+
+  it('stores nothing from a tampered body or from a key that is not the actor’s', async () => {
+    const activity = createArticle(nord);
+    const tampered = await nord.sign(`${hub.url}/inbox`, activity, {
+      body: JSON.stringify({ ...activity, object: { ...activity.object, name: 'Piraté' } }),
+    });
+    expect(tampered.status).toBe(401);
+    // intrus (followed too) signs, with its own valid key, an activity that claims to be nord's.
+    const impostor = await intrus.sign(`${hub.url}/inbox`, activity);
+    expect(impostor.status).toBe(401);
+    await waitFor(() => queueIdle(hub.ctx, FEDIFY_QUEUE), { what: 'inbox queue idle' });
+    expect(await storedAnnouncement(hub, activity.object.id)).toBeUndefined();
+    // The genuine one still goes through afterwards.
+    expect((await nord.sign(`${hub.url}/inbox`, activity)).status).toBe(202);
+    expect((await storedAnnouncement(hub, activity.object.id))?.title).toBe(activity.object.name);
+  });
+});
