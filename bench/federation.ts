@@ -370,7 +370,15 @@ async function main(): Promise<void> {
             .executeTakeFirstOrThrow()
         ).n,
       );
-    while ((await remoteCount()) < 1) await new Promise((r) => setTimeout(r, 50));
+    // A benchmark that waits for ever says nothing: after two minutes it stops and says what is missing.
+    const waitStored = async (count: number, pause: number) => {
+      const deadline = Date.now() + 120_000;
+      for (let n = await remoteCount(); n < count; n = await remoteCount()) {
+        if (Date.now() > deadline) throw new Error(`inbound: ${n} of ${count} announcements stored after two minutes`);
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    };
+    await waitStored(1, 50);
     const prepared: Prepared[] = [];
     for (let n = 1; n <= INBOUND; n++) {
       const p = await fake.prepare(inbox, warm(n));
@@ -387,7 +395,7 @@ async function main(): Promise<void> {
     const inStartedAt = performance.timeOrigin + inStarted;
     const { refused, at } = await receivers.post(inbox, prepared);
     const accepted = (at - inStartedAt) / 1000;
-    while ((await remoteCount()) < INBOUND + 1) await new Promise((r) => setTimeout(r, 20));
+    await waitStored(INBOUND + 1, 20);
     const stored = (performance.now() - inStarted) / 1000;
     const inUsed = process.cpuUsage(inCpu);
     const workerUsed = worker && workerCpu !== undefined ? (await worker.cpu()) - workerCpu : undefined;

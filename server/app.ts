@@ -40,6 +40,19 @@ export interface App {
   ctx: AppContext;
 }
 
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  schema: { params?: unknown; querystring?: unknown; body?: unknown; hide?: boolean } | undefined;
+}
+
+const declaredRoutes = new WeakMap<object, DeclaredRoute[]>();
+
+/** The routes `app` declared (method, URL, schema), in order. */
+export function routesOf(app: object): DeclaredRoute[] {
+  return declaredRoutes.get(app) ?? [];
+}
+
 export interface BuildOptions {
   logger?: Logger;
 }
@@ -65,6 +78,15 @@ export async function buildApp(config: Config, database: DatabaseHandle, options
     events: new DomainEvents(),
     log,
   };
+
+  // Every route, as declared (tests check that each one validates its input: schemas on every route).
+  const declared: DeclaredRoute[] = [];
+  declaredRoutes.set(app, declared);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') declared.push({ method, url: route.url, schema: route.schema as DeclaredRoute['schema'] });
+    }
+  });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -8,9 +8,9 @@
 // Only what can be read without JSON-LD processing takes this path; anything else returns
 // `false` and goes to Fedify unchanged (the caller does that), so every other activity, every
 // unusual shape and every failure gets Fedify's full handling:
-// - the signature: draft-cavage (`Signature` header) checked by Fedify's own `verifyRequest`
-//   (Digest against the body, Date within the same hour, `(request-target)`), with the public
-//   keys kept in memory; the key must belong to the activity's actor. RFC 9421 → Fedify;
+// - the signature: draft-cavage (`Signature` header, signature-draft.ts: Digest against the body,
+//   Date within the hour, `(request-target)`, host, date and digest signed), with the public keys
+//   kept in memory (key-cache.ts); the key must belong to the activity's actor. RFC 9421 → Fedify;
 // - the JSON: `@context` made only of known contexts and inline terms that do not redefine what
 //   is read here; `type`, `id`, `actor`, `attributedTo` plain strings; the object embedded, an
 //   `Article` by the actor on the actor's server; name/summary/content as plain strings (no
@@ -19,13 +19,12 @@
 // The announcement is then stored through the same function as Fedify's listener
 // (`storeAnnouncement`: sanitized, shared transaction, relay) before the 202 is sent, so an
 // acknowledged activity is stored; if storing fails, Fedify takes it (and its queue retries).
-import { verifyRequest } from '@fedify/fedify';
 import type { FastifyRequest } from 'fastify';
-import { toWebRequest } from './adapter.ts';
 import { isBlocked, isFollowing } from './federation.repository.ts';
 import { type ReceivedAnnouncement, storeAnnouncement } from './inbox.ts';
-import { MemoryKeyCache } from './key-cache.ts';
+import { PublicKeys } from './key-cache.ts';
 import type { FederationRuntime } from './runtime.ts';
+import { parseSignatureHeader, verifyDraftSignature } from './signature-draft.ts';
 
 const AS = 'https://www.w3.org/ns/activitystreams';
 /** Contexts that define none of the ActivityStreams terms read here (or only before AS's own). */
@@ -154,33 +153,38 @@ export function plainAnnouncement(activity: Json): { actor: string; post: Receiv
   };
 }
 
-const keyCaches = new WeakMap<FederationRuntime, MemoryKeyCache>();
+const publicKeys = new WeakMap<FederationRuntime, PublicKeys>();
+
+/** Same window as Fedify's (federation.ts): a Date more than an hour away is refused. */
+const WINDOW_MS = 3600_000;
 
 /**
  * Verify and store `activity` (the parsed body of `request`) here; true when done (answer 202),
  * false when Fedify must take the request.
  */
 export async function receiveDirectly(rt: FederationRuntime, request: FastifyRequest, activity: Json): Promise<boolean> {
-  const path = request.url.split('?')[0];
-  if (path !== rt.urls.sharedInbox.pathname && path !== rt.urls.inbox.pathname) return false; // a group's inbox
-  if (typeof request.headers.signature !== 'string' || request.headers['signature-input'] !== undefined) return false;
-  const plain = plainAnnouncement(activity);
-  if (!plain) return false;
+  const path = request.url;
+  if (path !== rt.urls.sharedInbox.pathname && path !== rt.urls.inbox.pathname) return false; // a group's inbox, a query
+  const header = request.headers.signature;
+  if (typeof header !== 'string' || request.headers['signature-input'] !== undefined || !Buffer.isBuffer(request.body)) return false;
+  const signature = parseSignatureHeader(header);
+  const plain = signature && plainAnnouncement(activity);
+  if (!signature || !plain) return false;
   const db = rt.app.db;
   if ((await isBlocked(db, plain.actor)) || !(await isFollowing(db, plain.actor))) return false;
-  let keyCache = keyCaches.get(rt);
-  if (!keyCache) {
-    keyCache = new MemoryKeyCache();
-    keyCaches.set(rt, keyCache);
+  let keys = publicKeys.get(rt);
+  if (!keys) {
+    keys = new PublicKeys(rt);
+    publicKeys.set(rt, keys);
   }
-  const key = await verifyRequest(toWebRequest(request, rt.app.config.publicUrl), {
-    documentLoader: rt.guard.documentLoader,
-    contextLoader: rt.guard.documentLoader,
-    keyCache,
-    timeWindow: { hours: 1 },
-  }).catch(() => null);
-  // Not verified, or a key of someone else: Fedify answers (401, or its owner check).
-  if (!key || key.ownerId?.href !== plain.actor) return false;
+  const known = await keys.get(signature.keyId);
+  // A key of someone else: Fedify answers (its owner check, then 401).
+  if (!known || known.ownerId !== plain.actor) return false;
+  const signed = { method: request.method, target: path, headers: request.headers, body: request.body };
+  if (!verifyDraftSignature(signed, signature, known.key, Date.now(), WINDOW_MS)) {
+    keys.forget(signature.keyId); // perhaps a new key: fetched again next time (Fedify does now)
+    return false;
+  }
   try {
     await storeAnnouncement(rt, plain.post, plain.actor, plain.create);
   } catch (error) {

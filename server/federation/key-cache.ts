@@ -1,32 +1,46 @@
-// Remote public keys kept in memory for the direct inbox (inbox-direct.ts). Fedify's own cache
-// is on the key-value store: each hit is a database read and a JSON-LD parse of the key. A key
-// kept here is used for a day at most; a signature that fails with a kept key makes Fedify fetch
-// the key again (its `verifyRequest` retries without the cache), so a rotated key is picked up.
-import type { KeyCache } from '@fedify/fedify';
+// Remote public keys kept in memory for the direct inbox (inbox-direct.ts), as Node key objects
+// with the actor that owns them. Fedify's own cache is on the key-value store: each hit is a
+// database read and a JSON-LD parse of the key. A key is fetched (through the guard, by Fedify's
+// `fetchKey`) the first time it is needed, and kept for a day at most; the caller forgets it as
+// soon as a signature fails with it, so a rotated key is fetched again.
+import { KeyObject } from 'node:crypto';
+import { fetchKey } from '@fedify/fedify';
+import { CryptographicKey } from '@fedify/vocab';
+import type { FederationRuntime } from './runtime.ts';
 
-type Key = NonNullable<Awaited<ReturnType<KeyCache['get']>>>;
+export interface KnownKey {
+  key: KeyObject;
+  ownerId: string;
+}
 
 const MAX_KEYS = 10_000;
 const KEEP_MS = 24 * 3600_000;
 
-export class MemoryKeyCache implements KeyCache {
-  readonly #keys = new Map<string, { key: Key; until: number }>();
+export class PublicKeys {
+  readonly #rt: FederationRuntime;
+  readonly #keys = new Map<string, { known: KnownKey; until: number }>();
 
-  async get(keyId: URL): Promise<Key | undefined> {
-    const entry = this.#keys.get(keyId.href);
-    if (!entry) return undefined;
-    if (entry.until < Date.now()) {
-      this.#keys.delete(keyId.href);
-      return undefined;
-    }
-    return entry.key;
+  constructor(rt: FederationRuntime) {
+    this.#rt = rt;
   }
 
-  async set(keyId: URL, key: Key | null): Promise<void> {
-    this.#keys.delete(keyId.href);
-    // A failed fetch is not remembered: Fedify's path (which the caller falls back to) decides.
-    if (key === null) return;
+  /** The key `keyId` and its owner; null when it cannot be fetched or is not an RSA/Ed25519 key. */
+  async get(keyId: string): Promise<KnownKey | null> {
+    const entry = this.#keys.get(keyId);
+    if (entry && entry.until > Date.now()) return entry.known;
+    this.#keys.delete(keyId);
+    const { key } = await fetchKey(keyId, CryptographicKey, {
+      documentLoader: this.#rt.guard.documentLoader,
+      contextLoader: this.#rt.guard.documentLoader,
+    }).catch(() => ({ key: null }));
+    if (!key?.ownerId) return null;
+    const known = { key: KeyObject.from(key.publicKey), ownerId: key.ownerId.href };
     if (this.#keys.size >= MAX_KEYS) this.#keys.delete(this.#keys.keys().next().value as string);
-    this.#keys.set(keyId.href, { key, until: Date.now() + KEEP_MS });
+    this.#keys.set(keyId, { known, until: Date.now() + KEEP_MS });
+    return known;
+  }
+
+  forget(keyId: string): void {
+    this.#keys.delete(keyId);
   }
 }

@@ -171,7 +171,9 @@ function row(r: ResourceRow, locale: Locale): SafeHtml {
 export async function registerResourceAdmin(app: AppServer, m: ResourcesModule): Promise<void> {
   const { ctx } = m;
 
-  app.get('/admin/resources', { preHandler: editor }, async (request, reply) => {
+  // Pages without input still declare a schema (an empty one: nothing to validate).
+  const noInput = { schema: { hide: true } };
+  app.get('/admin/resources', { preHandler: editor, ...noInput }, async (request, reply) => {
     const { locale } = pageContext(request, ctx);
     const list = await searchResources(ctx.db, { includeUnpublished: true, network: 'local', limit: 200, offset: 0 });
     const body = html`<h1>${t(locale, 'resources.admin.title')}</h1>
@@ -181,9 +183,10 @@ export async function registerResourceAdmin(app: AppServer, m: ResourcesModule):
     return sendPage(reply, request, ctx, { title: t(locale, 'resources.admin.title'), body });
   });
 
-  app.get('/admin/resources/new', { preHandler: editor }, async (request, reply) => sendNewForm(m, request, reply, {}));
+  app.get('/admin/resources/new', { preHandler: editor, ...noInput }, async (request, reply) => sendNewForm(m, request, reply, {}));
 
-  app.post('/admin/resources', { preHandler: editor }, async (request, reply) => {
+  // A multipart form: its fields and files are checked by receiveUpload (limits, types) and the service.
+  app.post('/admin/resources', { preHandler: editor, ...noInput }, async (request, reply) => {
     const { locale } = pageContext(request, ctx);
     let values: ResourceInput = {};
     try {

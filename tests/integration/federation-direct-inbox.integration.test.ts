@@ -2,6 +2,8 @@
 // network on 127.0.0.1: a followed network's plain Create(Article) is verified and stored before
 // the 202 (no job in Fedify's inbox queue); what it does not read itself still reaches Fedify
 // and is stored through the queue; a bad signature or an impostor's key stores nothing.
+import { generateCryptoKeyPair, signRequest } from '@fedify/fedify';
+import { exportSpki } from '@fedify/vocab-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertFollow, setFollowStatus } from '../../server/federation/federation.repository.ts';
 import { FEDIFY_QUEUE } from '../../server/federation/fedify-queue.ts';
@@ -40,7 +42,14 @@ function createArticle(fake: FakeServer, context: unknown = [AS, 'https://w3id.o
 }
 
 async function followFake(network: Network, fake: FakeServer): Promise<void> {
-  const info = { id: fake.actorId, handle: null, name: null, url: null, inbox: `${fake.url}/actor/inbox`, sharedInbox: `${fake.url}/inbox` };
+  const info = {
+    id: fake.actorId,
+    handle: null,
+    name: null,
+    url: null,
+    inbox: `${fake.url}/actor/inbox`,
+    sharedInbox: `${fake.url}/inbox`,
+  };
   await insertFollow(network.ctx.db, info, `${fake.url}/follow`);
   await setFollowStatus(network.ctx.db, fake.actorId, 'accepted');
 }
@@ -99,5 +108,26 @@ describe('direct inbox', () => {
     // The genuine one still goes through afterwards.
     expect((await nord.sign(`${hub.url}/inbox`, activity)).status).toBe(202);
     expect((await storedAnnouncement(hub, activity.object.id))?.title).toBe(activity.object.name);
+  });
+
+  it('picks up a rotated key: the first activity signed with it goes through Fedify, the next ones directly', async () => {
+    const warm = createArticle(nord);
+    expect((await nord.sign(`${hub.url}/inbox`, warm)).status).toBe(202); // the old key is now kept
+    expect(await storedAnnouncement(hub, warm.object.id)).toBeDefined();
+    const fresh = await generateCryptoKeyPair('RSASSA-PKCS1-v1_5');
+    const actor = nord.documents.get('/actor') as { publicKey: Record<string, unknown> };
+    nord.documents.set('/actor', { ...actor, publicKey: { ...actor.publicKey, publicKeyPem: await exportSpki(fresh.publicKey) } });
+    const post = async (activity: unknown) => {
+      const body = JSON.stringify(activity);
+      const request = new Request(`${hub.url}/inbox`, { method: 'POST', headers: { 'content-type': 'application/activity+json' }, body });
+      const signed = await signRequest(request, fresh.privateKey, new URL(nord.keyId), { spec: 'draft-cavage-http-signatures-12' });
+      return fetch(`${hub.url}/inbox`, { method: 'POST', headers: signed.headers, body });
+    };
+    const first = createArticle(nord);
+    expect((await post(first)).status).toBe(202);
+    await waitFor(() => storedAnnouncement(hub, first.object.id), { what: 'stored with the new key' });
+    const next = createArticle(nord);
+    expect((await post(next)).status).toBe(202);
+    expect((await storedAnnouncement(hub, next.object.id))?.title).toBe(next.object.name); // directly: no waiting
   });
 });
