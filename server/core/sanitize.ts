@@ -136,13 +136,21 @@ export function truncate(text: string, maxLength: number): string {
 
 /** The text of an HTML fragment, on one line, for excerpts and feeds (at most `maxLength` characters). */
 export function toPlainText(html: string, maxLength: number): string {
+  // Text with no markup and no entity is already plain: only its spaces and controls are tidied
+  // (most summaries and titles received over ActivityPub; the HTML parser was half their cost).
+  if (!/[<>&]/.test(html)) return truncate(tidyText(html), maxLength);
   // Blocks are separated by a space so that "<p>a</p><p>b</p>" reads "a b", not "ab".
   const spaced = html.replace(/<(\/?)(p|br|hr|div|li|h[1-6]|blockquote|pre|tr|td|th)\b/gi, ' <$1$2');
   const text = sanitizeHtml(spaced, { allowedTags: [], allowedAttributes: {}, nonTextTags: common.nonTextTags });
-  const plain = decodeEntities(text)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed on purpose.
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return truncate(plain, maxLength);
+  return truncate(tidyText(decodeEntities(text)), maxLength);
+}
+
+function tidyText(text: string): string {
+  return (
+    text
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed on purpose.
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }

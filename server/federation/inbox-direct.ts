@@ -181,7 +181,7 @@ export async function receiveDirectly(rt: FederationRuntime, request: FastifyReq
   // A key of someone else: Fedify answers (its owner check, then 401).
   if (!known || known.ownerId !== plain.actor) return false;
   const signed = { method: request.method, target: path, headers: request.headers, body: request.body };
-  if (!verifyDraftSignature(signed, signature, known.key, Date.now(), WINDOW_MS)) {
+  if (!(await verifyDraftSignature(signed, signature, known.key, Date.now(), WINDOW_MS))) {
     keys.forget(signature.keyId); // perhaps a new key: fetched again next time (Fedify does now)
     return false;
   }

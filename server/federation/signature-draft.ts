@@ -78,22 +78,26 @@ export function verifyDraftSignature(
   key: crypto.KeyObject,
   now: number,
   windowMs: number,
-): boolean {
-  if (signature.algorithm !== undefined && signature.algorithm !== 'rsa-sha256' && signature.algorithm !== 'hs2019') return false;
-  if (key.asymmetricKeyType !== 'rsa') return false;
+): Promise<boolean> {
+  const no = Promise.resolve(false);
+  if (signature.algorithm !== undefined && signature.algorithm !== 'rsa-sha256' && signature.algorithm !== 'hs2019') return no;
+  if (key.asymmetricKeyType !== 'rsa') return no;
   const signed = signature.headers;
-  for (const needed of ['(request-target)', 'host', 'date', 'digest']) if (!signed.includes(needed)) return false;
+  for (const needed of ['(request-target)', 'host', 'date', 'digest']) if (!signed.includes(needed)) return no;
   const date = Date.parse(header(request, 'date') ?? '');
-  if (Number.isNaN(date) || Math.abs(now - date) > windowMs) return false;
-  if (!digestMatches(header(request, 'digest'), request.body)) return false;
+  if (Number.isNaN(date) || Math.abs(now - date) > windowMs) return no;
+  if (!digestMatches(header(request, 'digest'), request.body)) return no;
   const lines: string[] = [];
   for (const name of signed) {
     if (name === '(request-target)') lines.push(`(request-target): ${request.method.toLowerCase()} ${request.target}`);
     else {
       const value = header(request, name);
-      if (value === undefined || name.startsWith('(')) return false; // (created), (expires): Fedify decides
+      if (value === undefined || name.startsWith('(')) return no; // (created), (expires): Fedify decides
       lines.push(`${name}: ${value}`);
     }
   }
-  return crypto.verify('sha256', Buffer.from(lines.join('\n')), key, signature.signature);
+  // On libuv's thread pool: the RSA check runs beside the event loop, on the other core.
+  return new Promise((resolve) =>
+    crypto.verify('sha256', Buffer.from(lines.join('\n')), key, signature.signature, (error, valid) => resolve(!error && valid)),
+  );
 }

@@ -23,7 +23,10 @@ function create(object: Record<string, unknown> = {}, fields: Record<string, unk
       url: { type: 'Link', href: 'https://nord.example/a/1' },
       published: '2026-11-29T10:00:00Z',
       updated: '2026-11-29T11:00:00Z',
-      tag: [{ type: 'Hashtag', name: '#bio' }, { type: 'Mention', href: 'https://x.example/u' }],
+      tag: [
+        { type: 'Hashtag', name: '#bio' },
+        { type: 'Mention', href: 'https://x.example/u' },
+      ],
       ...object,
     },
     ...fields,
