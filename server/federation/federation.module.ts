@@ -23,6 +23,7 @@ import { buildFederation, nodeInfo, tombstoneJson } from './federation.ts';
 import { PgBossMessageQueue } from './fedify-queue.ts';
 import { receiveDirectly } from './inbox-direct.ts';
 import { FederationRuntime } from './runtime.ts';
+import { keyOnActorServer } from './signing-key-origin.ts';
 
 /** Largest activity accepted in an inbox. */
 export const INBOX_BODY_LIMIT = 256 * 1024;
@@ -155,6 +156,9 @@ async function federationPlugin(app: AppServer, ctx: AppContext): Promise<void> 
       const actorId = typeof actor === 'string' ? actor : typeof actor === 'object' && actor ? (actor as { id?: unknown }).id : undefined;
       if (typeof actorId === 'string' && (await isBlocked(ctx.db, actorId))) {
         return reply.code(403).send({ error: { code: 'forbidden', message: 'This server or actor is blocked here.' } });
+      }
+      if (typeof actorId === 'string' && !keyOnActorServer(request.headers, actorId)) {
+        return reply.code(401).send({ error: { code: 'unauthorized', message: "The signing key is not hosted on the actor's server." } });
       }
       // A followed network's announcement is stored on arrival; everything else goes to Fedify.
       if (await receiveDirectly(rt, request, activity)) return reply.code(202).send();

@@ -110,6 +110,36 @@ describe('direct inbox', () => {
     expect((await storedAnnouncement(hub, activity.object.id))?.title).toBe(activity.object.name);
   });
 
+  it('refuses a key hosted on another server that claims to be the actor’s', async () => {
+    // intrus publishes a key document naming nord as its owner, and signs nord's activity with it.
+    const intrusActor = intrus.documents.get('/actor') as { publicKey: { publicKeyPem: string } };
+    intrus.documents.set('/keys/nord', {
+      '@context': ['https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/v1'],
+      id: `${intrus.url}/keys/nord`,
+      type: 'CryptographicKey',
+      owner: nord.actorId,
+      publicKeyPem: intrusActor.publicKey.publicKeyPem,
+    });
+    const activity = createArticle(nord);
+    const response = await intrus.sign(`${hub.url}/inbox`, activity, { keyId: `${intrus.url}/keys/nord` });
+    expect(response.status).toBe(401);
+    // The same forgery for what Fedify handles: deleting one of nord's announcements.
+    const genuine = createArticle(nord);
+    expect((await nord.sign(`${hub.url}/inbox`, genuine)).status).toBe(202);
+    const del = {
+      '@context': AS,
+      id: `${nord.url}/activities/forged-delete`,
+      type: 'Delete',
+      actor: nord.actorId,
+      object: genuine.object.id,
+    };
+    expect((await intrus.sign(`${hub.url}/inbox`, del, { keyId: `${intrus.url}/keys/nord` })).status).toBe(401);
+    await waitFor(() => queueIdle(hub.ctx, FEDIFY_QUEUE), { what: 'inbox queue idle' });
+    expect(await storedAnnouncement(hub, activity.object.id)).toBeUndefined();
+    expect((await storedAnnouncement(hub, genuine.object.id))?.deleted_at).toBeNull();
+  });
+
+  // Last: nord's key changes for good.
   it('picks up a rotated key: the first activity signed with it goes through Fedify, the next ones directly', async () => {
     const warm = createArticle(nord);
     expect((await nord.sign(`${hub.url}/inbox`, warm)).status).toBe(202); // the old key is now kept
