@@ -8,6 +8,8 @@ import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { assertSafeHeaders, hasControl, headerText } from './mail.headers.ts';
 import type { DkimSettings } from './mail.settings.ts';
 import { type MailMessage, MailSendError, type MailTransport, type SendResult } from './mail.types.ts';
+import { isSmtpReady, unstuffSmtp } from './mime.ts';
+import { SmtpBulkPool } from './smtp-bulk.ts';
 
 export interface TransportOptions {
   smtpUrl: string | undefined;
@@ -21,7 +23,12 @@ export interface TransportOptions {
 /** The nodemailer form of a message: headers checked, subject cleaned, UTF-8 both parts. */
 export function toNodemailer(message: MailMessage): SendMailOptions {
   if (message.prebuilt) {
-    return { envelope: { from: message.prebuilt.envelopeFrom, to: [message.prebuilt.envelopeTo] }, raw: message.prebuilt.raw };
+    const { raw } = message.prebuilt;
+    // Bytes stuffed for the wire (bulk) are turned back: nodemailer stuffs them itself.
+    return {
+      envelope: { from: message.prebuilt.envelopeFrom, to: [message.prebuilt.envelopeTo] },
+      raw: typeof raw !== 'string' && isSmtpReady(raw) ? unstuffSmtp(raw) : raw,
+    };
   }
   assertSafeHeaders(message.headers ?? {});
   // ASCII values go out as written (List-Id and List-Unsubscribe must keep their exact syntax);
@@ -75,12 +82,31 @@ export function createSmtpTransport(options: TransportOptions & { smtpUrl: strin
     socketTimeout: timeout,
     ...(options.dkim ? { dkim: options.dkim } : {}),
   });
+  // Bulk messages whose bytes are final go through nodemailer's SMTP connections directly
+  // (smtp-bulk.ts), skipping its per-byte data stream; with DKIM they take the transport above,
+  // which signs them (slower: the signature reads every byte, then the data stream does).
+  const bulk = options.dkim
+    ? null
+    : new SmtpBulkPool({
+        host: url.hostname,
+        port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
+        secure: url.protocol === 'smtps:',
+        ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+        maxConnections: options.concurrency,
+        maxMessages: 1000,
+        timeoutMs: timeout,
+      });
   return {
     kind: 'smtp',
     async send(message: MailMessage): Promise<SendResult> {
-      const mail = toNodemailer(message);
+      const pre = message.prebuilt;
       try {
-        const info = await transporter.sendMail(mail);
+        if (bulk && pre && typeof pre.raw !== 'string' && isSmtpReady(pre.raw)) {
+          const info = await bulk.send({ from: pre.envelopeFrom, to: [pre.envelopeTo] }, pre.raw);
+          if (info.rejected.length > 0) throw new MailSendError(`refused: ${info.response}`, true, 550);
+          return { response: info.response };
+        }
+        const info = await transporter.sendMail(toNodemailer(message));
         if (info.rejected && info.rejected.length > 0) throw new MailSendError(`refused: ${info.response}`, true, 550);
         return { response: String(info.response ?? '') };
       } catch (error) {
@@ -90,6 +116,7 @@ export function createSmtpTransport(options: TransportOptions & { smtpUrl: strin
     },
     async close(): Promise<void> {
       transporter.close();
+      await bulk?.close();
     },
   };
 }

@@ -44,6 +44,8 @@ const SLICE_MS = 20_000;
  * (a few milliseconds each on the embedded database, which runs in this thread) cost as much as
  * the sending itself. */
 export const BATCH_FACTOR = 20;
+/** Sending lanes per SMTP connection (see runSendSlice). */
+const LANES_PER_CONNECTION = 2;
 /** Temporary failures are retried this many times (with growing delays) before giving up. */
 export const MAX_ATTEMPTS = 6;
 /** Permanent refusals in a row after which an address is marked bouncing. */
@@ -140,8 +142,9 @@ export async function buildMessage(
     },
   };
   // The bodies were encoded once per issue; this message only copies them, with its own links,
-  // into its bytes. Handed over as bytes, it goes to the socket as the bare client's does, with
-  // no conversion in the transport.
+  // into its bytes, already in their SMTP form (dots stuffed: the issue's pieces once per issue).
+  // Handed over as bytes, it goes to the socket as the bare client's does, with no conversion in
+  // the transport (smtp-bulk.ts).
   message.prebuilt = composeRawBuffer(
     {
       ...message,
@@ -150,6 +153,7 @@ export async function buildMessage(
       ...personaliseQpPieces(compiled, values),
     },
     scratch,
+    { smtpReady: true },
   );
   return message;
 }
@@ -170,6 +174,11 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
   const renderer = await makeRenderer(ctx, issue);
   const until = Date.now() + sliceMs;
   const window = concurrency * BATCH_FACTOR;
+  // Twice as many lanes as connections: while a connection carries one lane's message, another
+  // lane writes its next one and waits for that connection, so that no connection stays idle
+  // while a message is being composed (the SMTP client itself now takes less time per message
+  // than composing one).
+  const laneCount = concurrency * LANES_PER_CONNECTION;
   // Half a window per claim, so that the next chunk is claimed while the previous one is sent.
   const chunk = Math.max(1, Math.floor(window / 2));
 
@@ -244,7 +253,7 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
         continue;
       }
       if (!exhausted && Date.now() >= until) exhausted = true;
-      if (!exhausted && queue.length < concurrency && unsettled + chunk <= window) {
+      if (!exhausted && queue.length < laneCount && unsettled + chunk <= window) {
         const claimed = await claimDeliveries(ctx.db, issueId, chunk, lease, cursor);
         // Rows before the cursor that come due later (retries, expired leases) are for the next slice.
         if (claimed.length < chunk) exhausted = true;
@@ -312,7 +321,7 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
 
   // A lane that fails (a template that does not compile) stops the slice: nothing more is sent,
   // claimed rows go back to the queue when their lease ends, and the job is retried.
-  const lanes = Array.from({ length: concurrency }, () =>
+  const lanes = Array.from({ length: laneCount }, () =>
     lane().catch((error: unknown) => {
       failure ??= error;
       exhausted = true;
