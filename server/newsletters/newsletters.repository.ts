@@ -178,7 +178,9 @@ export async function createDeliveries(db: Db, issueId: string, filter: Audience
   const result = await db
     .insertInto('newsletter_deliveries')
     .columns(['issue_id', 'subscriber_id'])
-    .expression(audience)
+    // In key order: the primary key's index then grows at its end instead of splitting pages all
+    // over (the subscribers' ids are random UUIDs).
+    .expression(audience.orderBy('id'))
     .onConflict((oc) => oc.doNothing())
     .executeTakeFirst();
   const inserted = Number(result.numInsertedOrUpdatedRows ?? 0);

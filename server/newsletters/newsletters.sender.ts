@@ -37,8 +37,10 @@ import {
 import { announcementsFor } from './sources.ts';
 
 export const SEND_QUEUE = 'newsletters.send';
-/** Seconds one job keeps sending before handing over to its continuation. */
-const SLICE_MS = 20_000;
+/** How long one job keeps sending before handing over to its continuation. Each hand-over empties
+ * the pipeline and waits for the queue's next poll (up to half a second): at 1,500 messages per
+ * second a 20 s slice lost 2–3 % of a 50,000 send to it. */
+const SLICE_MS = 60_000;
 /** Deliveries claimed and not yet recorded, in multiples of the SMTP concurrency: the most a crash
  * can send twice. Claims and records go by half of it; fewer would make the database round trips
  * (a few milliseconds each on the embedded database, which runs in this thread) cost as much as
@@ -381,7 +383,8 @@ export function defineSendQueue(ctx: AppContext): void {
     retryLimit: 10,
     retryDelay: 5,
     retryDelayMax: 300,
-    expireInSeconds: 120,
+    // A slice, then the messages on the wire finishing (each bounded by the SMTP timeouts).
+    expireInSeconds: 300,
     // One slice at a time per process: parallelism comes from the SMTP concurrency inside it.
     concurrency: 1,
     handler: async ({ issueId }) => {
