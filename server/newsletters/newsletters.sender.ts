@@ -46,6 +46,10 @@ const SLICE_MS = 60_000;
  * (a few milliseconds each on the embedded database, which runs in this thread) cost as much as
  * the sending itself. */
 export const BATCH_FACTOR = 20;
+/** How often a sending job reads its issue's status: a pause or a cancellation takes effect within
+ * this (plus the messages on the wire). At 1,500 messages per second a second was a whole small
+ * issue. */
+const STATUS_CHECK_MS = 250;
 /** Sending lanes per SMTP connection (see runSendSlice). */
 const LANES_PER_CONNECTION = 2;
 /** Temporary failures are retried this many times (with growing delays) before giving up. */
@@ -235,9 +239,9 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
         await settle();
         continue;
       }
-      // A pause or a cancellation takes effect within a second: the messages on the wire finish,
+      // A pause or a cancellation takes effect within STATUS_CHECK_MS: the messages on the wire finish,
       // the claimed ones not yet begun are given back.
-      if (!stopped && Date.now() - checkedAt >= 1000) {
+      if (!stopped && Date.now() - checkedAt >= STATUS_CHECK_MS) {
         checkedAt = Date.now();
         const current = await findIssue(ctx.db, issueId);
         if (current?.status !== 'sending') {
@@ -271,8 +275,8 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
       }
       if (exhausted) wakeLanes();
       if (exhausted && unsettled === 0) return;
-      // Woken by each finished message, and at least every second for the pause check.
-      const timer = setTimeout(signal, 1000);
+      // Woken by each finished message, and at least every STATUS_CHECK_MS for the pause check.
+      const timer = setTimeout(signal, STATUS_CHECK_MS);
       await sleep();
       clearTimeout(timer);
     }

@@ -203,7 +203,7 @@ describe('sending an issue', () => {
     sink.messages.length = 0;
     sink.count = 0;
     await seedSubscribers(instance.ctx, 200, { prefix: 'slow' });
-    sink.behaviour.delayMs = 40;
+    sink.behaviour.delayMs = 100; // 200 messages on 10 connections: about 2 s, time to pause
     try {
       const { json } = await api('POST', '/api/v1/newsletters', { subject: 'Lente', introduction: 'Texte.' });
       await api('POST', `/api/v1/newsletters/${json.id}/send`, {});
