@@ -60,7 +60,7 @@ export async function newsletterAdmin(app: AppServer, ctx: AppContext): Promise<
       title: 'Lettre d’information',
       body: html`<h1>Lettre d’information</h1>
 <p>Abonnés : ${counts.active ?? 0} actifs, ${counts.pending ?? 0} en attente de confirmation, ${counts.unsubscribed ?? 0} désabonnés, ${counts.bouncing ?? 0} en erreur.</p>
-<p><a href="/admin/newsletters/new">Composer une lettre</a> · <a href="/api/v1/subscribers/export">Exporter les abonnés (CSV)</a> · <a href="/newsletter">Formulaire public</a> · <a href="/admin/newsletters/settings">Réglages</a></p>
+<p><a href="/admin/newsletters/new">Composer une lettre</a> · <a href="/admin/subscribers">Abonnés (ajouter, importer)</a> · <a href="/api/v1/subscribers/export">Exporter les abonnés (CSV)</a> · <a href="/newsletter">Formulaire public</a> · <a href="/admin/newsletters/settings">Réglages</a></p>
 <table><caption>Lettres</caption><thead><tr><th scope="col">Objet</th><th scope="col">Type</th><th scope="col">État</th><th scope="col">Créée le</th></tr></thead>
 <tbody>${issues.map(
         (i) =>

@@ -41,6 +41,7 @@ export const PAGES: PageCase[] = [
   { path: '/admin/resources', as: 'editor' },
   { path: '/admin/resources/new', as: 'editor' },
   { path: '/admin/federation', as: 'admin' },
+  { path: '/admin/subscribers', as: 'editor' },
 ];
 
 describe.skipIf(skipBrowserTests)('pages in a browser', () => {

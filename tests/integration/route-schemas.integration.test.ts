@@ -14,6 +14,7 @@ const BODY_EXCEPTIONS: Record<string, string> = {
   'POST /api/v1/resources/:id/files': 'multipart upload, checked by receiveUpload',
   'POST /admin/resources': 'multipart form, checked by receiveUpload',
   'POST /admin/resources/:id/files': 'multipart form, checked by receiveUpload',
+  'POST /admin/subscribers/import': 'multipart form (a CSV file): fields checked by the handler, rows by the import',
   'POST /admin/resources/:id/delete': 'an action without input (CSRF checked globally)',
   'POST /api/v1/followers/:id/accept': 'an action without input',
   'POST /api/v1/followers/:id/reject': 'an action without input',
