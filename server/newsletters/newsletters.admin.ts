@@ -1,7 +1,8 @@
 // Admin pages for editors: the list of issues with the subscriber counts, composing an issue
 // (announcements new since the last one are proposed), its preview at mobile and desktop width
 // (iframes with srcdoc: nothing is fetched) with its weight, a test send to oneself, send now or
-// schedule, pause, resume, cancel, and the progress (live: the page's small script polls the API;
+// schedule, pause, resume, cancel, and the progress (live: the page's small script follows the
+// issue's WebSocket topic, or polls the API when it cannot;
 // without JavaScript, the page shows it at each load).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';

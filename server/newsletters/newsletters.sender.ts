@@ -15,12 +15,14 @@ import { hostOf } from '../mail/mail.settings.ts';
 import { type MailMessage, MailSendError } from '../mail/mail.types.ts';
 import { getMailer } from '../mail/mailer.ts';
 import { composeRawBuffer, type RawScratch } from '../mail/mime.ts';
+import { publishRealtime } from '../realtime/realtime.publish.ts';
 import { recordBounce, resetBounces } from '../subscribers/subscribers.repository.ts';
 import { tokenFor } from '../subscribers/tokens.ts';
 import { t } from '../web/i18n.ts';
 import { loadAudienceSettings } from './audience.settings.ts';
 import { loadBranding } from './branding.settings.ts';
 import { announcementsByIds, resourcesByIds } from './content.repository.ts';
+import { progress, progressTopic } from './newsletters.progress.ts';
 import { type CompiledIssue, compileIssue, personalise, personaliseQpPieces } from './newsletters.render.ts';
 import {
   type ClaimedDelivery,
@@ -234,6 +236,18 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
     for (const w of ws) w();
   };
 
+  // The editor's page follows the progress live (newsletters.issue.<id>): at most once a second,
+  // after a chunk is recorded, and never at the cost of the send.
+  let publishedAt = 0;
+  const publishProgress = async (status: string) => {
+    publishedAt = Date.now();
+    try {
+      await publishRealtime(ctx.db, progressTopic(issueId), { status, ...(await progress(ctx.db, issue)) });
+    } catch (error) {
+      ctx.log.warn({ err: error }, 'newsletters: could not publish the progress of a send');
+    }
+  };
+
   const settle = async () => {
     const s = sent;
     const k = skipped;
@@ -248,6 +262,7 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
       s.filter((id) => b.has(id)),
     );
     unsettled -= s.length + k.length;
+    if (Date.now() - publishedAt >= 1000) await publishProgress('sending');
   };
 
   // The only place that claims and records in bulk: database work is serialised here, off the lanes.
@@ -275,6 +290,7 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
           if (current?.status === 'cancelled') await markSkipped(ctx.db, issueId, back);
           else await releaseDeliveries(ctx.db, issueId, back);
           unsettled -= back.length;
+          await publishProgress(current?.status ?? 'cancelled');
           wakeLanes();
         }
         continue;
@@ -370,7 +386,9 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
   }
   if (failure !== undefined) throw failure;
   if (stopped) return true;
-  return finishOrContinue(ctx, issueId, lease);
+  const finished = await finishOrContinue(ctx, issueId, lease);
+  if (finished) await publishProgress('sent');
+  return finished;
 }
 
 async function recordFailure(ctx: AppContext, issueId: string, d: ClaimedDelivery, error: unknown): Promise<void> {

@@ -21,7 +21,6 @@ import {
 import { type CompiledIssue, compileIssue, MAX_HTML_BYTES } from './newsletters.render.ts';
 import {
   createDeliveries,
-  deliveryCounts,
   findIssue,
   type Issue,
   insertIssue,
@@ -223,29 +222,4 @@ export async function cancel(ctx: AppContext, id: string): Promise<Issue> {
   });
 }
 
-export interface Progress {
-  total: number;
-  sent: number;
-  failed: number;
-  skipped: number;
-  remaining: number;
-  /** Messages per second over the last minute. */
-  rate: number;
-  /** Seconds left at that rate, or null when unknown. */
-  secondsLeft: number | null;
-}
-
-export async function progress(db: Executor, issue: Issue): Promise<Progress> {
-  const c = await deliveryCounts(db, issue.id);
-  const remaining = c.pending + c.sending;
-  const rate = Math.round((c.sentLastMinute / 60) * 10) / 10;
-  return {
-    total: issue.total,
-    sent: c.sent,
-    failed: c.failed,
-    skipped: c.skipped,
-    remaining,
-    rate,
-    secondsLeft: remaining === 0 ? 0 : rate > 0 ? Math.ceil(remaining / rate) : null,
-  };
-}
+export { type Progress, progress } from './newsletters.progress.ts';

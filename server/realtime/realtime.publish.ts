@@ -25,6 +25,18 @@ export function isPublicTopic(topic: string): boolean {
   return PUBLIC_TOPICS.has(topic) || topicPatterns.some((p) => p.test(topic));
 }
 
+// Families of topics only editors (and admins) may follow: the progress of a newsletter being sent.
+const staffPatterns: RegExp[] = [];
+
+/** Opens a family of topics on /live to signed-in editors only (session cookie or API token). */
+export function addStaffTopicPattern(pattern: RegExp): void {
+  if (!staffPatterns.some((p) => p.source === pattern.source)) staffPatterns.push(pattern);
+}
+
+export function isStaffTopic(topic: string): boolean {
+  return staffPatterns.some((p) => p.test(topic));
+}
+
 export interface RealtimeMessage {
   topic: string;
   data: Record<string, unknown>;

@@ -4,13 +4,14 @@ import websocket from '@fastify/websocket';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { WebSocket } from 'ws';
+import { hasRole } from '../accounts/guards.ts';
 import { ConfigError } from '../config.ts';
 import type { AppContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { AppServer } from '../core/http.ts';
 import { RealtimeHub } from './realtime.hub.ts';
 import { type RealtimeListener, startRealtimeListener } from './realtime.listener.ts';
-import { decodeRealtimeMessage, isPublicTopic, PUBLIC_TOPICS } from './realtime.publish.ts';
+import { decodeRealtimeMessage, isPublicTopic, isStaffTopic, PUBLIC_TOPICS } from './realtime.publish.ts';
 
 /** Connections one process accepts at most (REALTIME_MAX_CONNECTIONS, default 10,000). */
 export function maxRealtimeConnections(env: Record<string, string | undefined> = process.env): number {
@@ -58,12 +59,12 @@ export async function registerRealtime(app: AppServer, ctx: AppContext): Promise
       // Refused before the upgrade, as a plain HTTP answer the client can read.
       preHandler: async (request) => {
         if (hub.full) throw new AppError('unavailable', 'Too many live connections on this server; try again later.');
-        const topics = topicsOf((request.query as { topics?: string }).topics);
+        const topics = topicsOf((request.query as { topics?: string }).topics, isEditor(request));
         if (topics.length === 0) throw new AppError('bad_request', `Unknown topic; known topics: ${[...PUBLIC_TOPICS].join(', ')}.`);
       },
     },
     (socket, request) => {
-      const topics = topicsOf((request.query as { topics?: string }).topics);
+      const topics = topicsOf((request.query as { topics?: string }).topics, isEditor(request));
       releaseUpgradeRequest(socket, request);
       hub.add(socket, topics);
       // Read-only: whatever a client sends is ignored.
@@ -84,7 +85,10 @@ function releaseUpgradeRequest(socket: WebSocket, request: FastifyRequest): void
   tcp._httpMessage?.detachSocket?.(request.raw.socket);
 }
 
-function topicsOf(param: string | undefined): string[] {
+/** Staff topics are given only to a signed-in editor or admin; to anyone else they are unknown. */
+const isEditor = (request: FastifyRequest): boolean => request.user !== null && hasRole(request.user, 'editor');
+
+function topicsOf(param: string | undefined, editor: boolean): string[] {
   const asked = (param ?? 'announcements').split(',').map((t) => t.trim());
-  return [...new Set(asked.filter((t) => isPublicTopic(t)))];
+  return [...new Set(asked.filter((t) => isPublicTopic(t) || (editor && isStaffTopic(t))))];
 }
