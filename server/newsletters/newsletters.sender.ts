@@ -1,35 +1,17 @@
-// The sending worker. A `newsletters.send` job works on one issue for a slice of time: it claims
-// as many deliveries as it may have messages in flight (the SMTP concurrency), sends them,
-// records the outcome, and repeats; at the end of the slice it enqueues its own continuation, so
-// that a long send never holds one job for hours and pauses take effect within one batch.
-//
-// Exactly-once, bar in-flight messages: a delivery becomes `sent` only after the SMTP server
-// accepted the message. If the process dies, the claimed rows stay `sending` until their lease
-// expires, then another worker sends them again: at most one batch (= concurrency) per process
-// can be sent twice, and those duplicates carry the same Message-ID.
-import type { Locale } from '../config.ts';
 import type { AppContext } from '../core/context.ts';
-import { formatAddress } from '../mail/mail.headers.ts';
 import { readSettingValue } from '../mail/mail.repository.ts';
-import { hostOf } from '../mail/mail.settings.ts';
-import { type MailMessage, MailSendError } from '../mail/mail.types.ts';
+import { MailSendError } from '../mail/mail.types.ts';
 import { getMailer } from '../mail/mailer.ts';
-import { composeRawBuffer, type RawScratch } from '../mail/mime.ts';
+import type { RawScratch } from '../mail/mime.ts';
 import { publishRealtime } from '../realtime/realtime.publish.ts';
 import { recordBounce, resetBounces } from '../subscribers/subscribers.repository.ts';
-import { tokenFor } from '../subscribers/tokens.ts';
-import { t } from '../web/i18n.ts';
-import { loadAudienceSettings } from './audience.settings.ts';
-import { loadBranding } from './branding.settings.ts';
-import { announcementsByIds, resourcesByIds } from './content.repository.ts';
+import { buildMessage, makeRenderer } from './newsletters.compose.ts';
 import { progress, progressTopic } from './newsletters.progress.ts';
-import { type CompiledIssue, compileIssue, personalise, personaliseQpPieces } from './newsletters.render.ts';
 import {
   type ClaimedDelivery,
   claimDeliveries,
   deliveryCounts,
   findIssue,
-  type Issue,
   markFailed,
   markRetry,
   markSent,
@@ -37,7 +19,6 @@ import {
   releaseDeliveries,
   updateIssue,
 } from './newsletters.repository.ts';
-import { announcementsFor } from './sources.ts';
 
 export const SEND_QUEUE = 'newsletters.send';
 /** How long one job keeps sending before handing over to its continuation. Each hand-over empties
@@ -71,120 +52,6 @@ export function retryDelaySeconds(attempt: number): number {
 async function leaseSeconds(ctx: AppContext): Promise<number> {
   const v = await readSettingValue(ctx.db, LEASE_SETTING);
   return typeof v === 'number' && v >= 1 ? v : DEFAULT_LEASE_SECONDS;
-}
-
-interface Renderer {
-  render(d: ClaimedDelivery): Promise<{ compiled: CompiledIssue; count: number }>;
-}
-
-/** Compiles lazily, once per language and per distinct selection of announcements. */
-async function makeRenderer(ctx: AppContext, issue: Issue): Promise<Renderer> {
-  const announcements = await announcementsByIds(ctx.db, issue.announcementIds);
-  const resources = await resourcesByIds(ctx.db, issue.resourceIds);
-  const branding = await loadBranding(ctx.db);
-  const audience = await loadAudienceSettings(ctx.db);
-  const cache = new Map<string, Promise<CompiledIssue>>();
-  return {
-    async render(d) {
-      const chosen = issue.kind === 'manual' ? announcements : announcementsFor(announcements, d, audience);
-      // Digests: resources only for those who chose them.
-      const chosenResources = issue.kind === 'manual' || d.sources.includes('resources') ? resources : [];
-      const key = `${d.language}|${chosen.map((a) => a.id).join(',')}|${chosenResources.length}`;
-      let compiled = cache.get(key);
-      if (!compiled) {
-        compiled = compileIssue(
-          {
-            id: issue.id,
-            kind: issue.kind,
-            subject: issue.subject,
-            introduction: issue.introduction,
-            announcements: chosen,
-            resources: chosenResources,
-          },
-          { instanceName: ctx.config.instanceName, publicUrl: ctx.config.publicUrl, branding, locale: d.language },
-        );
-        cache.set(key, compiled);
-      }
-      return { compiled: await compiled, count: chosen.length + chosenResources.length };
-    },
-  };
-}
-
-// Per message, these were a URL parse and a message lookup: the same answer 50,000 times.
-const hosts = new Map<string, string>();
-const hostOfCached = (url: string): string => {
-  let host = hosts.get(url);
-  if (host === undefined) {
-    host = hostOf(url);
-    hosts.set(url, host);
-  }
-  return host;
-};
-const greetings = new Map<Locale, string>();
-const anonymousGreeting = (language: Locale): string => {
-  let greeting = greetings.get(language);
-  if (greeting === undefined) {
-    greeting = t(language, 'issue.greetingAnonymous');
-    greetings.set(language, greeting);
-  }
-  return greeting;
-};
-
-export async function buildMessage(
-  ctx: AppContext,
-  issue: Issue,
-  compiled: CompiledIssue,
-  d: ClaimedDelivery,
-  sender: { from: string; replyTo: string | undefined; address: string },
-  /** false when only the raw message is sent (bulk): html and text are then left empty, not built. */
-  withBodies = true,
-  /** Bulk: the sending lane's buffer, written again for each of its messages. */
-  scratch?: RawScratch,
-): Promise<MailMessage> {
-  const base = ctx.config.publicUrl;
-  const token = await tokenFor(ctx, 'manage', d.subscriberId);
-  const unsubscribe = `${base}/newsletter/unsubscribe?token=${token}`;
-  const values = {
-    GREETING: d.name ? t(d.language, 'issue.greeting', { name: d.name }) : anonymousGreeting(d.language),
-    PREFERENCES_URL: `${base}/newsletter/preferences?token=${token}`,
-    UNSUBSCRIBE_URL: unsubscribe,
-    MYDATA_URL: `${base}/newsletter/my-data?token=${token}`,
-  };
-  const { html, text } = withBodies ? personalise(compiled, values) : { html: '', text: '' };
-  const host = hostOfCached(base);
-  const message: MailMessage = {
-    from: sender.from,
-    replyTo: sender.replyTo,
-    to: formatAddress(d.email, d.name),
-    subject: compiled.subject,
-    html,
-    text,
-    // The same for a message sent twice after a crash, so that mail programs show it once.
-    messageId: `${issue.id}.${d.subscriberId}@${host}`,
-    date: new Date(),
-    headers: {
-      'List-Id': `<${ctx.config.instanceHandle}.newsletter.${host}>`,
-      'List-Unsubscribe': `<${unsubscribe}>, <mailto:${sender.address}?subject=unsubscribe>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'List-Archive': `<${base}/newsletters/${issue.id}>`,
-      Precedence: 'bulk',
-    },
-  };
-  // The bodies were encoded once per issue; this message only copies them, with its own links,
-  // into its bytes, already in their SMTP form (dots stuffed: the issue's pieces once per issue).
-  // Handed over as bytes, it goes to the socket as the bare client's does, with no conversion in
-  // the transport (smtp-bulk.ts).
-  message.prebuilt = composeRawBuffer(
-    {
-      ...message,
-      date: message.date!,
-      headers: message.headers!,
-      ...personaliseQpPieces(compiled, values),
-    },
-    scratch,
-    { smtpReady: true },
-  );
-  return message;
 }
 
 /** One slice of sending; returns true when the issue is finished.

@@ -18,6 +18,7 @@ import {
   resourcesBetween,
   resourcesByIds,
 } from './content.repository.ts';
+import { buildMessage } from './newsletters.compose.ts';
 import { type CompiledIssue, compileIssue, MAX_HTML_BYTES } from './newsletters.render.ts';
 import {
   createDeliveries,
@@ -28,7 +29,7 @@ import {
   skipRemaining,
   updateIssue,
 } from './newsletters.repository.ts';
-import { buildMessage, SEND_QUEUE } from './newsletters.sender.ts';
+import { SEND_QUEUE } from './newsletters.sender.ts';
 import type { IssueKind } from './newsletters.tables.ts';
 import { coverage } from './sources.ts';
 
