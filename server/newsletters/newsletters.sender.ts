@@ -1,3 +1,13 @@
+// The sending worker. A `newsletters.send` job works on one issue for a slice of time (60 s): a
+// pipeline claims deliveries ahead of the SMTP connections, sends them (messages composed by
+// newsletters.compose.ts), records the outcomes behind them in chunks, and at the end of the
+// slice enqueues its own continuation, so that a long send never holds one job for hours; a pause
+// or a cancellation takes effect within STATUS_CHECK_MS. The editor's page follows it live.
+//
+// Exactly-once, bar in-flight messages: a delivery becomes `sent` only after the SMTP server
+// accepted the message. If the process dies, the claimed rows stay `sending` until their lease
+// expires, then another worker sends them again: at most BATCH_FACTOR × concurrency deliveries per
+// process can be sent twice (claimed, accepted, not yet recorded), with the same Message-ID.
 import type { AppContext } from '../core/context.ts';
 import { readSettingValue } from '../mail/mail.repository.ts';
 import { MailSendError } from '../mail/mail.types.ts';
