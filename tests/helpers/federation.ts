@@ -4,6 +4,7 @@
 import type { AnnouncementInput } from '../../server/announcements/announcements.domain.ts';
 import { createAnnouncement, deleteAnnouncement, updateAnnouncement } from '../../server/announcements/announcements.service.ts';
 import type { AppContext } from '../../server/core/context.ts';
+import { insertFollow, setFollowStatus } from '../../server/federation/federation.repository.ts';
 import { createUserWithToken } from './accounts.ts';
 import { startTestInstance, type TestInstance } from './instance.ts';
 
@@ -198,4 +199,18 @@ export async function queueIdle(ctx: AppContext, queue: string): Promise<boolean
 /** The jobs of `queue` (all states), for assertions on retries. */
 export function jobsOf(ctx: AppContext, queue: string) {
   return ctx.queue.boss.findJobs<any>(queue, { limit: 10_000 });
+}
+
+/** `network` follows `fake`, accepted, as if the fake server had answered the Follow. */
+export async function followFake(network: { ctx: AppContext }, fake: FakeServer): Promise<void> {
+  const info = {
+    id: fake.actorId,
+    handle: `${new URL(fake.actorId).pathname.slice(1)}@${new URL(fake.url).host}`,
+    name: null,
+    url: null,
+    inbox: `${fake.url}/actor/inbox`,
+    sharedInbox: `${fake.url}/inbox`,
+  };
+  await insertFollow(network.ctx.db, info, `${fake.url}/follow`);
+  await setFollowStatus(network.ctx.db, fake.actorId, 'accepted');
 }

@@ -5,10 +5,10 @@
 import { generateCryptoKeyPair, signRequest } from '@fedify/fedify';
 import { exportSpki } from '@fedify/vocab-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertFollow, setFollowStatus } from '../../server/federation/federation.repository.ts';
 import { FEDIFY_QUEUE } from '../../server/federation/fedify-queue.ts';
 import {
   type FakeServer,
+  followFake,
   jobsOf,
   type Network,
   queueIdle,
@@ -39,19 +39,6 @@ function createArticle(fake: FakeServer, context: unknown = [AS, 'https://w3id.o
       published: new Date().toISOString(),
     },
   };
-}
-
-async function followFake(network: Network, fake: FakeServer): Promise<void> {
-  const info = {
-    id: fake.actorId,
-    handle: null,
-    name: null,
-    url: null,
-    inbox: `${fake.url}/actor/inbox`,
-    sharedInbox: `${fake.url}/inbox`,
-  };
-  await insertFollow(network.ctx.db, info, `${fake.url}/follow`);
-  await setFollowStatus(network.ctx.db, fake.actorId, 'accepted');
 }
 
 describe('direct inbox', () => {

@@ -4,11 +4,12 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVER_QUEUE } from '../../server/federation/delivery.ts';
-import { insertFollow, setFollowStatus, upsertFollower } from '../../server/federation/federation.repository.ts';
+import { upsertFollower } from '../../server/federation/federation.repository.ts';
 import { FEDIFY_QUEUE } from '../../server/federation/fedify-queue.ts';
 import { startInstance } from '../../server/instance.ts';
 import {
   type FakeServer,
+  followFake,
   jobsOf,
   type Network,
   publish,
@@ -49,19 +50,6 @@ function activity(type: string, fake: FakeServer, object: unknown, actor = fake.
     to: [PUBLIC],
     object,
   };
-}
-
-async function followFake(network: Network, fake: FakeServer): Promise<void> {
-  const info = {
-    id: fake.actorId,
-    handle: `x@${new URL(fake.url).host}`,
-    name: 'Fake',
-    url: null,
-    inbox: `${fake.url}/actor/inbox`,
-    sharedInbox: `${fake.url}/inbox`,
-  };
-  await insertFollow(network.ctx.db, info, `${fake.url}/follow`);
-  await setFollowStatus(network.ctx.db, fake.actorId, 'accepted');
 }
 
 describe('federation inbox', () => {
