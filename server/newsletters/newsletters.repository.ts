@@ -207,10 +207,14 @@ export interface ClaimedDelivery {
  * Takes up to `limit` deliveries to send now: pending ones whose time has come, and `sending` ones
  * whose claim is older than `leaseSeconds` (their process died with them in flight). SKIP LOCKED
  * lets several workers claim from the same issue without waiting for each other.
+ *
+ * In subscriber order after `after` (keyset pagination: the primary key index starts right at the
+ * cursor, instead of walking past every row already sent, which made each claim cost O(rows sent)
+ * and a whole send quadratic).
+ *
+ * A delivery whose subscriber is gone (deleted while the audience was being taken: the table has
+ * no foreign key, ADR 0009) comes back with the status `erased`, and the sender skips it.
  */
-/** Claims up to `limit` due deliveries, in subscriber order after `after` (keyset pagination:
- * the primary key index starts right at the cursor, instead of walking past every row already
- * sent, which made each claim cost O(rows sent) and a whole send quadratic). */
 export async function claimDeliveries(
   db: Db,
   issueId: string,
@@ -231,10 +235,12 @@ export async function claimDeliveries(
     )
     update newsletter_deliveries d
        set status = 'sending', claimed_at = now(), attempts = d.attempts + 1
-      from picked, subscribers s
-     where d.issue_id = ${issueId} and d.subscriber_id = picked.subscriber_id and s.id = d.subscriber_id
-    returning d.subscriber_id as "subscriberId", s.email, s.name, s.language, s.status as "subscriberStatus",
-              s.sources, s.networks, d.attempts, s.bounce_count as "bounceCount"`.execute(db);
+      from picked left join subscribers s on s.id = picked.subscriber_id
+     where d.issue_id = ${issueId} and d.subscriber_id = picked.subscriber_id
+    returning d.subscriber_id as "subscriberId", coalesce(s.email, '') as email, s.name,
+              coalesce(s.language, 'fr') as language, coalesce(s.status, 'erased') as "subscriberStatus",
+              coalesce(s.sources, '{}') as sources, coalesce(s.networks, '{}') as networks, d.attempts,
+              coalesce(s.bounce_count, 0) as "bounceCount"`.execute(db);
   return result.rows;
 }
 

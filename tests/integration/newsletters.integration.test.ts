@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceSecret } from '../../server/accounts/secrets.ts';
 import { saveSenderSettings } from '../../server/mail/mail.settings.ts';
@@ -238,6 +239,35 @@ describe('sending an issue', () => {
       sink.behaviour = {};
     }
   }, 120_000);
+});
+
+describe('deliveries without foreign keys (ADR 0009)', () => {
+  it('skips a delivery whose subscriber is gone, and a deleted subscriber or issue takes its deliveries along', async () => {
+    const db = instance.ctx.db;
+    await db.deleteFrom('newsletter_deliveries').execute();
+    await db.deleteFrom('subscribers').execute();
+    sink.messages.length = 0;
+    sink.count = 0;
+    const emails = await seedSubscribers(instance.ctx, 20, { prefix: 'ghost' });
+    const { json } = await api('POST', '/api/v1/newsletters', { subject: 'Orpheline', introduction: 'Texte.' });
+    // As if its subscriber had been deleted while the audience was being taken.
+    await db.insertInto('newsletter_deliveries').values({ issue_id: json.id, subscriber_id: randomUUID() }).execute();
+    expect((await api('POST', `/api/v1/newsletters/${json.id}/send`, {})).status).toBe(202);
+    const done = await waitForStatus(json.id, 'sent');
+    expect(done.progress).toMatchObject({ sent: 20, skipped: 1, failed: 0, remaining: 0 });
+    await sink.waitFor(20, 10_000);
+    expect(sink.count).toBe(20);
+
+    const deliveriesOf = (column: 'subscriber_id' | 'issue_id', id: string) =>
+      db.selectFrom('newsletter_deliveries').select('status').where(column, '=', id).execute();
+    const member = await db.selectFrom('subscribers').select('id').where('email', '=', emails[0]!).executeTakeFirstOrThrow();
+    expect(await deliveriesOf('subscriber_id', member.id)).toEqual([{ status: 'sent' }]);
+    await db.deleteFrom('subscribers').where('id', '=', member.id).execute();
+    expect(await deliveriesOf('subscriber_id', member.id)).toEqual([]);
+    expect(await deliveriesOf('issue_id', json.id)).toHaveLength(20);
+    await db.deleteFrom('newsletter_issues').where('id', '=', json.id).execute();
+    expect(await deliveriesOf('issue_id', json.id)).toEqual([]);
+  });
 });
 
 describe('featuring shared resources', () => {
