@@ -3,6 +3,7 @@
 // their preferences, unsubscribe and data pages) is left as %%PLACEHOLDERS%% in the compiled
 // HTML, cut into segments, and joined with the escaped values for each message. Compiling MJML
 // for each of 50,000 subscribers would cost minutes; joining segments costs microseconds.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,7 +190,27 @@ function paragraphs(text: string): string[] {
     .filter(Boolean);
 }
 
-export async function compileIssue(content: IssueContent, rs: RenderSettings): Promise<CompiledIssue> {
+// An issue is compiled for its preview, again for the size check when it is sent, and again by
+// the sender: the same input each time, in the same process when it runs everything. The last few
+// results are kept (a compile is 20-50 ms, the first one of a process also loads MJML).
+const compiledKept = new Map<string, Promise<CompiledIssue>>();
+const COMPILED_KEPT = 8;
+
+/** The issue compiled for one language, or the same result as a moment ago for the same input. */
+export function compileIssue(content: IssueContent, rs: RenderSettings): Promise<CompiledIssue> {
+  const key = createHash('sha256').update(JSON.stringify([content, rs])).digest('base64');
+  let compiled = compiledKept.get(key);
+  if (compiled) compiledKept.delete(key);
+  else {
+    compiled = compileFresh(content, rs);
+    compiled.catch(() => compiledKept.delete(key));
+  }
+  compiledKept.set(key, compiled);
+  if (compiledKept.size > COMPILED_KEPT) compiledKept.delete(compiledKept.keys().next().value!);
+  return compiled;
+}
+
+async function compileFresh(content: IssueContent, rs: RenderSettings): Promise<CompiledIssue> {
   const { locale, branding } = rs;
   const readMore = t(locale, 'issue.readMore');
   const items = content.announcements
