@@ -33,4 +33,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
 STOPSIGNAL SIGTERM
 # The same V8 flags as `npm start`: a small young generation and an earlier full collection keep
 # the sending process under 300 MB (measured in docs/performance.md, Newsletters).
-CMD ["node", "--max-semi-space-size=2", "--heap-growing-percent=50", "server/main.ts"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "server/main.ts"]

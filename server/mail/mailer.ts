@@ -16,6 +16,7 @@ export class Mailer {
   #settingsAt = 0;
   #transport: MailTransport | undefined;
   #transportKey = '';
+  #transportSettings: SenderSettings | undefined;
   #limiter: SendRateLimiter | undefined;
 
   constructor(ctx: AppContext) {
@@ -47,6 +48,9 @@ export class Mailer {
 
   async transport(): Promise<MailTransport> {
     const s = await this.settings();
+    // Asked for every message of a send: the same settings object needs no comparing.
+    if (this.#transport && s === this.#transportSettings) return this.#transport;
+    this.#transportSettings = s;
     const key = JSON.stringify([s.concurrency, s.dkim, s.ratePerSecond, s.ratePerHour]);
     if (!this.#transport || key !== this.#transportKey) {
       const old = this.#transport;

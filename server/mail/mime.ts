@@ -11,6 +11,11 @@ const ASCII = /^[\x20-\x7e]*$/;
 const boundaryPrefix = crypto.randomBytes(9).toString('hex');
 let boundaryCounter = 0;
 
+// A mark on the Buffer object itself: a WeakSet entry per message (50,000 in a send) cost more,
+// in the garbage collector's ephemeron work, than the rest of writing the message's headers.
+const SMTP_READY = Symbol('smtpReady');
+type Marked = Buffer & { [SMTP_READY]?: true };
+
 /** Quoted-printable encoding of a fragment meant to be concatenated with others: it ends with a
  * soft line break, so joined fragments never make a line longer than 76 characters. */
 export function qpFragment(text: string): string {
@@ -123,24 +128,27 @@ export function composeRawBuffer(
   let at = 0;
   for (const s of flat) at += raw.write(s, at, 'latin1');
   if (at !== size) throw new Error('raw message size mismatch');
-  if (ready) smtpReadyBuffers.add(raw);
+  if (ready) (raw as Marked)[SMTP_READY] = true;
   return { raw, envelopeFrom, envelopeTo };
 }
 
-const smtpReadyBuffers = new WeakSet<Buffer>();
+/** Marks bytes written in their SMTP form by another writer of this module's kind (mime-bulk.ts). */
+export function markSmtpReady(raw: Buffer): Buffer {
+  (raw as Marked)[SMTP_READY] = true;
+  return raw;
+}
 
 /** Bytes read back from somewhere (the benchmark's sample file) marked as SMTP-ready, once
  * checked: CRLF line ends only, and no line that is a single dot (the end of the data). */
 export function asSmtpReady(raw: Buffer): Buffer {
   const s = raw.toString('latin1');
   if (/\r(?!\n)|(?<!\r)\n|(^|\n)\.\r\n/.test(s)) throw new Error('not SMTP-ready bytes');
-  smtpReadyBuffers.add(raw);
-  return raw;
+  return markSmtpReady(raw);
 }
 
 /** True for a buffer written by composeRawBuffer with `smtpReady` (CRLF only, dots stuffed). */
 export function isSmtpReady(raw: Buffer | string): boolean {
-  return typeof raw !== 'string' && smtpReadyBuffers.has(raw);
+  return typeof raw !== 'string' && (raw as Marked)[SMTP_READY] === true;
 }
 
 // The issue's large pieces, converted once: the same strings come back for every message.
@@ -150,7 +158,7 @@ const CACHE_MAX = 256;
 
 /** One piece with every line end made CRLF and every dot that starts a line (after a line end
  * inside the piece) doubled, as nodemailer's data stream would do byte by byte. */
-function smtpPiece(s: string): string {
+export function smtpPiece(s: string): string {
   if (s.length < CACHE_FROM) return convert(s);
   let out = converted.get(s);
   if (out === undefined) {
@@ -195,18 +203,22 @@ export interface RawScratch {
   buffer?: Buffer;
 }
 
-const HEADER = /^[A-Za-z0-9-]+:(?: [^\r\n]*)?(?:\r\n[ \t]\S[^\r\n]*)*$/;
+export function newBoundary(): string {
+  return `----=_amap_${boundaryPrefix}_${(boundaryCounter++).toString(36)}`;
+}
+
+export const HEADER = /^[A-Za-z0-9-]+:(?: [^\r\n]*)?(?:\r\n[ \t]\S[^\r\n]*)*$/;
 
 // The sender's address, the subject and the date are the same for every message of a send (the
 // date for a second): encoded once, not for each of 50,000 messages.
 let lastSender: { value: string; result: { header: string; address: string } } | undefined;
-function senderHeader(value: string): { header: string; address: string } {
+export function senderHeader(value: string): { header: string; address: string } {
   if (lastSender?.value !== value) lastSender = { value, result: addressHeader(value) };
   return lastSender.result;
 }
 
 let lastSubject = { value: '', header: '' };
-function subjectHeader(value: string): string {
+export function subjectHeader(value: string): string {
   if (lastSubject.value !== value || lastSubject.header === '') {
     const subject = headerText(value, 250);
     const header = foldLines(`Subject: ${ASCII.test(subject) ? subject : encodeWords(subject, 'Q', 52)}`, 76, false).replace(/\r?\n$/, '');
@@ -216,7 +228,7 @@ function subjectHeader(value: string): string {
 }
 
 let lastDate = { time: Number.NaN, header: '' };
-function dateHeader(date: Date): string {
+export function dateHeader(date: Date): string {
   // The header has whole seconds.
   const time = Math.floor(date.getTime() / 1000);
   if (lastDate.time !== time) lastDate = { time, header: date.toUTCString().replace('GMT', '+0000') };
@@ -224,7 +236,7 @@ function dateHeader(date: Date): string {
 }
 
 /** A header line folded as nodemailer folds it at 76 characters; a shorter one is left as it is. */
-function fold(line: string): string {
+export function fold(line: string): string {
   return line.length < 76 ? line : foldLines(line, 76, false).replace(/\r?\n$/, '');
 }
 
@@ -236,7 +248,7 @@ function rawLines(p: RawParts): { lines: (string | readonly string[])[]; envelop
   // "=_" never occurs in quoted-printable text ("=" is always written =3D), so no body can contain
   // the boundary; the per-process random part and the counter only make each message's distinct.
   // (crypto.randomBytes for each of 50,000 messages showed in the profile; this costs nothing.)
-  const boundary = `----=_amap_${boundaryPrefix}_${(boundaryCounter++).toString(36)}`;
+  const boundary = newBoundary();
   const lines: (string | readonly string[])[] = [
     `From: ${from.header}`,
     `To: ${to.header}`,

@@ -6,13 +6,15 @@ import type { AppContext } from '../core/context.ts';
 import { formatAddress } from '../mail/mail.headers.ts';
 import { hostOf } from '../mail/mail.settings.ts';
 import type { MailMessage } from '../mail/mail.types.ts';
-import { composeRawBuffer, type RawScratch } from '../mail/mime.ts';
+import { composeRawBuffer, qpFragment, type RawScratch } from '../mail/mime.ts';
+import { BulkMessage } from '../mail/mime-bulk.ts';
 import { tokenFor } from '../subscribers/tokens.ts';
+import { escapeHtml } from '../web/html.ts';
 import { t } from '../web/i18n.ts';
 import { loadAudienceSettings } from './audience.settings.ts';
 import { loadBranding } from './branding.settings.ts';
 import { announcementsByIds, resourcesByIds } from './content.repository.ts';
-import { type CompiledIssue, compileIssue, personalise, personaliseQpPieces } from './newsletters.render.ts';
+import { type CompiledIssue, compileIssue, personalise, personaliseQpPieces, type SlotValues } from './newsletters.render.ts';
 import type { ClaimedDelivery, Issue } from './newsletters.repository.ts';
 import { announcementsFor } from './sources.ts';
 
@@ -87,7 +89,7 @@ export async function buildMessage(
   const base = ctx.config.publicUrl;
   const token = await tokenFor(ctx, 'manage', d.subscriberId);
   const unsubscribe = `${base}/newsletter/unsubscribe?token=${token}`;
-  const values = {
+  const values: SlotValues = {
     GREETING: d.name ? t(d.language, 'issue.greeting', { name: d.name }) : anonymousGreeting(d.language),
     PREFERENCES_URL: `${base}/newsletter/preferences?token=${token}`,
     UNSUBSCRIBE_URL: unsubscribe,
@@ -106,26 +108,82 @@ export async function buildMessage(
     messageId: `${issue.id}.${d.subscriberId}@${host}`,
     date: new Date(),
     headers: {
-      'List-Id': `<${ctx.config.instanceHandle}.newsletter.${host}>`,
-      'List-Unsubscribe': `<${unsubscribe}>, <mailto:${sender.address}?subject=unsubscribe>`,
+      'List-Id': listId(ctx, host),
+      'List-Unsubscribe': listUnsubscribe(unsubscribe, sender.address),
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Archive': `<${base}/newsletters/${issue.id}>`,
       Precedence: 'bulk',
     },
   };
-  // The bodies were encoded once per issue; this message only copies them, with its own links,
-  // into its bytes, already in their SMTP form (dots stuffed: the issue's pieces once per issue).
-  // Handed over as bytes, it goes to the socket as the bare client's does, with no conversion in
-  // the transport (smtp-bulk.ts).
-  message.prebuilt = composeRawBuffer(
+  if (withBodies) {
+    // The bodies were encoded once per issue; this message only copies them, with its own links,
+    // into its bytes, already in their SMTP form (see composeRawBuffer).
+    message.prebuilt = composeRawBuffer(
+      { ...message, date: message.date!, headers: message.headers!, ...personaliseQpPieces(compiled, values) },
+      scratch,
+      { smtpReady: true },
+    );
+    return message;
+  }
+  // Bulk: everything but this subscriber's own values was written once for the issue (mime-bulk.ts).
+  // Handed over as bytes, the message goes to the socket as the bare client's does, with no
+  // conversion in the transport (smtp-bulk.ts).
+  message.prebuilt = bulkMessage(ctx, issue, compiled, sender, host).write(
     {
-      ...message,
+      to: message.to,
+      messageId: message.messageId,
       date: message.date!,
-      headers: message.headers!,
-      ...personaliseQpPieces(compiled, values),
+      headers: { 'List-Unsubscribe': message.headers!['List-Unsubscribe']! },
+      ...encodeValues(values),
     },
     scratch,
-    { smtpReady: true },
   );
   return message;
+}
+
+const listId = (ctx: AppContext, host: string) => `<${ctx.config.instanceHandle}.newsletter.${host}>`;
+const listUnsubscribe = (url: string, address: string) => `<${url}>, <mailto:${address}?subject=unsubscribe>`;
+
+/** The issue's message for every subscriber, per compiled issue (one per language and selection)
+ * and sender. */
+const bulkMessages = new WeakMap<CompiledIssue, { from: string; message: BulkMessage }>();
+function bulkMessage(
+  ctx: AppContext,
+  issue: Issue,
+  compiled: CompiledIssue,
+  sender: { from: string; replyTo: string | undefined },
+  host: string,
+): BulkMessage {
+  const kept = bulkMessages.get(compiled);
+  if (kept && kept.from === `${sender.from}|${sender.replyTo}`) return kept.message;
+  const message = new BulkMessage({
+    from: sender.from,
+    replyTo: sender.replyTo,
+    subject: compiled.subject,
+    // In the order of buildMessage's headers; List-Unsubscribe carries each subscriber's link.
+    headers: {
+      'List-Id': listId(ctx, host),
+      'List-Unsubscribe': null,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Archive': `<${ctx.config.publicUrl}/newsletters/${issue.id}>`,
+      Precedence: 'bulk',
+    },
+    textQp: compiled.textQp,
+    htmlQp: compiled.htmlQp,
+  });
+  bulkMessages.set(compiled, { from: `${sender.from}|${sender.replyTo}`, message });
+  return message;
+}
+
+/** Each value encoded once per body (a link appears several times in each), escaped for the HTML. */
+function encodeValues(values: SlotValues): { textValues: SlotValues; htmlValues: SlotValues } {
+  const textValues = {} as SlotValues;
+  const htmlValues = {} as SlotValues;
+  for (const key of Object.keys(values) as (keyof SlotValues)[]) {
+    const value = values[key];
+    const escaped = escapeHtml(value);
+    textValues[key] = qpFragment(value);
+    htmlValues[key] = escaped === value ? textValues[key] : qpFragment(escaped);
+  }
+  return { textValues, htmlValues };
 }

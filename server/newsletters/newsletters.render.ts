@@ -198,7 +198,9 @@ const COMPILED_KEPT = 8;
 
 /** The issue compiled for one language, or the same result as a moment ago for the same input. */
 export function compileIssue(content: IssueContent, rs: RenderSettings): Promise<CompiledIssue> {
-  const key = createHash('sha256').update(JSON.stringify([content, rs])).digest('base64');
+  const key = createHash('sha256')
+    .update(JSON.stringify([content, rs]))
+    .digest('base64');
   let compiled = compiledKept.get(key);
   if (compiled) compiledKept.delete(key);
   else {
