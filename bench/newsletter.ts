@@ -377,7 +377,9 @@ try {
   );
 
   // (2) MJML per subscriber, on a sample: content and branding loaded once, only the compilation
-  // repeated (what a per-subscriber renderer would have to do for each message).
+  // repeated (what a per-subscriber renderer would have to do for each message). Each source holds
+  // its subscriber's own line, as a per-subscriber renderer's does (and so that no compile is the
+  // same input as another: compileIssue keeps its last results).
   const content = {
     id: issue.id,
     kind: issue.kind,
@@ -388,7 +390,7 @@ try {
   const branding = await loadBranding(ctx.db);
   const t = performance.now();
   for (let i = 0; i < SAMPLE; i++) {
-    await compileIssue(content, { instanceName: config.instanceName, publicUrl: config.publicUrl, branding, locale: i % 2 ? 'fr' : 'en' });
+    await compileIssue({ ...content, introduction: `${content.introduction}\n\nPour le membre n° ${i}.` }, { instanceName: config.instanceName, publicUrl: config.publicUrl, branding, locale: i % 2 ? 'fr' : 'en' });
   }
   const mjmlPerMsgMs = (performance.now() - t) / SAMPLE;
 
