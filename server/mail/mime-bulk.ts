@@ -10,6 +10,7 @@
 import { assertSafeHeaders, hasControl } from './mail.headers.ts';
 import {
   addressHeader,
+  bufferFor,
   dateHeader,
   fold,
   HEADER,
@@ -147,12 +148,7 @@ export class BulkMessage {
         }
       }
     }
-    let raw: Buffer;
-    if (scratch) {
-      // A little room, so that the next recipient's longer name or address fits too.
-      if (!scratch.buffer || scratch.buffer.length < size) scratch.buffer = Buffer.allocUnsafeSlow(size + 1024);
-      raw = scratch.buffer.subarray(0, size);
-    } else raw = Buffer.allocUnsafeSlow(size);
+    const raw = bufferFor(size, scratch);
     let at = 0;
     for (const v of values) at += typeof v === 'string' ? raw.write(v, at, 'latin1') : v.copy(raw, at);
     if (at !== size) throw new Error('raw message size mismatch');

@@ -119,12 +119,7 @@ export function composeRawBuffer(
     if (typeof l !== 'string') for (const piece of l) add(piece, true);
     else add(l, l === p.textQp || l === p.htmlQp);
   }
-  let raw: Buffer;
-  if (scratch) {
-    // A little room, so that the next subscriber's longer name or address fits too.
-    if (!scratch.buffer || scratch.buffer.length < size) scratch.buffer = Buffer.allocUnsafeSlow(size + 1024);
-    raw = scratch.buffer.subarray(0, size);
-  } else raw = Buffer.allocUnsafeSlow(size);
+  const raw = bufferFor(size, scratch);
   let at = 0;
   for (const s of flat) at += raw.write(s, at, 'latin1');
   if (at !== size) throw new Error('raw message size mismatch');
@@ -201,6 +196,14 @@ export function unstuffSmtp(raw: Buffer): Buffer {
  * collections (hundreds of megabytes at a few hundred messages per second). */
 export interface RawScratch {
   buffer?: Buffer;
+}
+
+/** `size` bytes to write a message into: the scratch buffer's when there is one. */
+export function bufferFor(size: number, scratch: RawScratch | undefined): Buffer {
+  if (!scratch) return Buffer.allocUnsafeSlow(size);
+  // A little room, so that the next recipient's longer name or address fits too.
+  if (!scratch.buffer || scratch.buffer.length < size) scratch.buffer = Buffer.allocUnsafeSlow(size + 1024);
+  return scratch.buffer.subarray(0, size);
 }
 
 export function newBoundary(): string {
