@@ -58,18 +58,20 @@ ${notice ?? ''}
   });
 }
 
-function progressPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, id: string) {
-  const entry = importProgress(id);
+async function progressPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, id: string) {
+  const entry = await importProgress(ctx, id);
   if (!entry) {
     return sendPage(reply, request, ctx, {
       title: 'Import',
       status: 404,
-      body: html`<h1>Import</h1><p>Cet import n’est pas connu ici : il date de plus d’une heure, ou il s’exécute sur un autre processus du serveur (rechargez la page dans un instant).</p><p><a href="/admin/subscribers">Retour aux abonnés</a></p>`,
+      body: html`<h1>Import</h1><p>Cet import n’est pas connu : il date de plus d’un jour.</p><p><a href="/admin/subscribers">Retour aux abonnés</a></p>`,
     });
   }
-  const running = !entry.report && !entry.error;
-  const body = entry.error
-    ? html`<h1>Import arrêté</h1><p role="alert">${entry.error}</p>${
+  const error =
+    entry.error ?? (entry.interrupted ? 'L’import s’est interrompu : le serveur a redémarré pendant qu’il s’exécutait.' : undefined);
+  const running = !entry.report && error === undefined;
+  const body = error
+    ? html`<h1>Import arrêté</h1><p role="alert">${error}</p>${
         entry.done > 0
           ? html`<p>Les ${entry.done} premières adresses sont enregistrées ; importer à nouveau le même fichier ne crée pas de doublon.</p>`
           : html`<p>Aucune adresse de ce fichier n’a été ajoutée.</p>`
@@ -183,7 +185,7 @@ export async function subscriberAdmin(app: AppServer, ctx: AppContext): Promise<
       return mainPage(ctx, request, reply, html`<p role="alert">Indiquez la base légale de ces adresses (3 à 300 caractères).</p>`, 400);
     }
     const bytes = file;
-    const started = startImport((onProgress) =>
+    const started = await startImport(ctx, (onProgress) =>
       importSubscribers(ctx, bytes, {
         legalBasis: basis,
         repermission: fields.repermission === 'true',
@@ -199,7 +201,7 @@ export async function subscriberAdmin(app: AppServer, ctx: AppContext): Promise<
         throw new Error('L’import a échoué à cause d’une erreur du serveur ; réessayez plus tard.');
       }),
     );
-    return reply.redirect(`/admin/subscribers/imports/${started.id}`, 303);
+    return reply.redirect(`/admin/subscribers/imports/${started}`, 303);
   });
 
   app.get(

@@ -46,8 +46,22 @@ export interface EmailSuppressionsTable {
   created_at: Timestamp;
 }
 
+/** A CSV import started from the admin page (import-progress.ts). */
+export interface SubscriberImportsTable {
+  id: string;
+  started_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Date | null;
+  done: ColumnType<number, number | undefined, number>;
+  total: ColumnType<number, number | undefined, number>;
+  /** ImportReport, once finished. */
+  report: ColumnType<unknown, string | undefined, string>;
+  error: string | null;
+}
+
 export interface SubscriberTables {
   subscribers: SubscribersTable;
+  subscriber_imports: SubscriberImportsTable;
   subscriber_consents: SubscriberConsentsTable;
   email_suppressions: EmailSuppressionsTable;
 }

@@ -2,6 +2,7 @@
 // multipart form, as a browser sends it) runs in the background and shows its progress, then the
 // counts and the refused lines; adding one address with or without a stated legal basis; the
 // refusals (no file, no legal basis, anonymous visitor). A real SMTP server counts the emails.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithToken } from '../helpers/accounts.ts';
 import { startTestInstance, type TestInstance } from '../helpers/instance.ts';
@@ -104,6 +105,30 @@ describe('subscribers admin page', () => {
     expect(text).toContain('Import arrêté');
     expect(text).toContain('Aucune adresse de ce fichier');
     expect((await page('/admin/subscribers/imports/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it('shows an import run by another process from the database, and one a restart cut short as interrupted', async () => {
+    const db = instance.ctx.db;
+    const running = randomUUID();
+    await db.insertInto('subscriber_imports').values({ id: running, done: 1200, total: 5000 }).execute();
+    const live = await (await page(`/admin/subscribers/imports/${running}`)).text();
+    expect(live).toContain('Import en cours');
+    expect(live).toContain('1200 sur 5000');
+    expect(live).toContain('<meta http-equiv="refresh" content="1">');
+
+    const cut = randomUUID();
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    await db
+      .insertInto('subscriber_imports')
+      .values({ id: cut, done: 3000, total: 5000, started_at: tenMinutesAgo, updated_at: tenMinutesAgo })
+      .execute();
+    const stopped = await page(`/admin/subscribers/imports/${cut}`);
+    expect(stopped.status).toBe(200);
+    const text = await stopped.text();
+    expect(text).toContain('Import arrêté');
+    expect(text).toContain('interrompu');
+    expect(text).toContain('Les 3000 premières adresses sont enregistrées');
+    expect(text).not.toContain('http-equiv="refresh"');
   });
 
   it('adds one address: active with a legal basis, pending and emailed without', async () => {
