@@ -174,7 +174,7 @@ export async function runSendSlice(ctx: AppContext, issueId: string, sliceMs = S
       }
       if (!exhausted && Date.now() >= until) exhausted = true;
       if (!exhausted && queue.length < laneCount && unsettled + chunk <= window) {
-        const claimed = await claimDeliveries(ctx.db, issueId, chunk, lease, cursor);
+        const claimed = await claimDeliveries(ctx.db, issueId, chunk, lease, cursor, issue.kind !== 'manual');
         // Rows before the cursor that come due later (retries, expired leases) are for the next slice.
         if (claimed.length < chunk) exhausted = true;
         unsettled += claimed.length;
