@@ -390,7 +390,10 @@ try {
   const branding = await loadBranding(ctx.db);
   const t = performance.now();
   for (let i = 0; i < SAMPLE; i++) {
-    await compileIssue({ ...content, introduction: `${content.introduction}\n\nPour le membre n° ${i}.` }, { instanceName: config.instanceName, publicUrl: config.publicUrl, branding, locale: i % 2 ? 'fr' : 'en' });
+    await compileIssue(
+      { ...content, introduction: `${content.introduction}\n\nPour le membre n° ${i}.` },
+      { instanceName: config.instanceName, publicUrl: config.publicUrl, branding, locale: i % 2 ? 'fr' : 'en' },
+    );
   }
   const mjmlPerMsgMs = (performance.now() - t) / SAMPLE;
 

@@ -107,7 +107,7 @@ describe('import batch', () => {
 
   it('reports its progress batch by batch, and a re-import of the same file adds nothing', async () => {
     const lines = ['Courriel;Nom;Prénom'];
-    for (let i = 0; i < 2_500; i++) lines.push(`progress${i}@example.net;Nom ${i};Prénom`);
+    for (let i = 0; i < 6_000; i++) lines.push(`progress${i}@example.net;Nom ${i};Prénom`);
     lines.push('progress7@example.net;Doublon;Ligne', 'pas-une-adresse;X;Y');
     const csv = Buffer.from(lines.join('\n'));
     const options = {
@@ -120,23 +120,23 @@ describe('import batch', () => {
     };
     const progress: Array<{ done: number; total: number }> = [];
     const report = await importSubscribers(ctx, csv, { ...options, onProgress: (p) => progress.push(p) });
-    expect(report).toMatchObject({ rows: 2_502, imported: 2_500, duplicates: 1, alreadyKnown: 0, suppressed: 0 });
-    expect(report.invalid).toEqual([{ line: 2_503, reason: 'invalid email address "pas-une-adresse"' }]);
+    expect(report).toMatchObject({ rows: 6_002, imported: 6_000, duplicates: 1, alreadyKnown: 0, suppressed: 0 });
+    expect(report.invalid).toEqual([{ line: 6_003, reason: 'invalid email address "pas-une-adresse"' }]);
     expect(progress).toEqual([
-      { done: 1_000, total: 2_500 },
-      { done: 2_000, total: 2_500 },
-      { done: 2_500, total: 2_500 },
+      { done: 2_500, total: 6_000 },
+      { done: 5_000, total: 6_000 },
+      { done: 6_000, total: 6_000 },
     ]);
-    expect((await subscriber('progress2499@example.net'))?.name).toBe('Prénom Nom 2499');
+    expect((await subscriber('progress5999@example.net'))?.name).toBe('Prénom Nom 5999');
     const again = await importSubscribers(ctx, csv, options);
-    expect(again).toMatchObject({ imported: 0, alreadyKnown: 2_500, duplicates: 1 });
+    expect(again).toMatchObject({ imported: 0, alreadyKnown: 6_000, duplicates: 1 });
     const logged = await ctx.db
       .selectFrom('subscriber_consents')
       .innerJoin('subscribers', 'subscribers.id', 'subscriber_consents.subscriber_id')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('email', 'like', 'progress%')
       .executeTakeFirstOrThrow();
-    expect(Number(logged.n)).toBe(2_500);
+    expect(Number(logged.n)).toBe(6_000);
     expect(sink.count).toBe(0);
   });
 });
