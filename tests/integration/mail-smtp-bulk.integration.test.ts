@@ -147,18 +147,16 @@ describe('bulk SMTP pool', () => {
     // replacement connects; what the pool bounds is the messages in flight).
     let inFlight = 0;
     let most = 0;
-    let connections = 0;
     let received = 0;
+    // Messages carried by each connection (smtp-server gives each connection a session id).
+    const perConnection = new Map<string, number>();
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
-      onConnect(_session, callback) {
-        connections++;
-        callback();
-      },
-      onMailFrom(_address, _session, callback) {
+      onMailFrom(_address, session, callback) {
         most = Math.max(most, ++inFlight);
+        perConnection.set(session.id, (perConnection.get(session.id) ?? 0) + 1);
         callback();
       },
       onData(stream, _session, callback) {
@@ -186,7 +184,11 @@ describe('bulk SMTP pool', () => {
     await Promise.all(Array.from({ length: 12 }, (_, i) => pool.send({ from: 'a@amap-idf.org', to: [`r${i}@example.org`] }, raw)));
     expect(received).toBe(12);
     expect(most).toBeLessThanOrEqual(2);
-    // 12 messages, 3 per connection.
-    expect(connections).toBe(4);
+    // 12 messages, at most 3 per connection: 4 connections, or 5 when the last three messages
+    // are spread over the two connections open at the end (which lane frees first is timing).
+    const counts = [...perConnection.values()];
+    expect(Math.max(...counts)).toBe(3);
+    expect(counts.length).toBeGreaterThanOrEqual(4);
+    expect(counts.length).toBeLessThanOrEqual(5);
   });
 });
